@@ -1,0 +1,52 @@
+import type { Logger } from 'pino'
+import type { Exchange } from '../http/exchange.js'
+import type { Decision } from '../http/patch.js'
+import type { ModuleInfo } from '../runtime/wasm-binary.js'
+import type { KvStore } from '../state/store.js'
+
+/** What validation learned about a module: which ABI, and which phases it implements. */
+export interface AbiDescriptor {
+  /** e.g. `wafer-native` */
+  abi: string
+  version: number
+  request: boolean
+  response: boolean
+}
+
+/** Data a filter asked for when it was initialised. */
+export interface FilterNeeds {
+  requestBody: boolean
+  responseBody: boolean
+}
+
+/** What the host lends one guest instance: identity for errors and logs, and the store. */
+export interface GuestHost {
+  /** The filter's name: prefixes its store keys, names it in logs and errors. */
+  filter: string
+  /** The module's file path (or `<bytes>`), for error messages. */
+  source: string
+  store: KvStore
+  logger: Logger
+}
+
+/**
+ * One live instance of a guest module. The ABI glue implements this; the filter lifecycle
+ * (runtime/filter.ts) owns pooling, failure handling and closing, whatever the ABI.
+ */
+export interface GuestInstance {
+  /** Hands the filter its configuration; throws WAFER_ERR_FILTER_CONFIG if it is rejected. */
+  init (config: Buffer): FilterNeeds
+  onRequest (ex: Exchange, withBody: boolean): Decision | Promise<Decision>
+  onResponse (ex: Exchange, withBody: boolean): Decision | Promise<Decision>
+  /** False once the instance trapped or broke the ABI: the pool must discard it. */
+  readonly healthy: boolean
+}
+
+/** A guest ABI: recognises, validates and instantiates modules that speak it. */
+export interface GuestAbi {
+  readonly id: string
+  readonly version: number
+  /** Throws a coded error naming `source` when the module does not fit this ABI. */
+  validate (info: ModuleInfo, source: string): AbiDescriptor
+  instantiate (module: WebAssembly.Module, info: ModuleInfo, host: GuestHost): GuestInstance
+}

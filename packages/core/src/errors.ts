@@ -1,0 +1,73 @@
+import { format } from 'node:util'
+
+/**
+ * Every error a Wafer user can hit, in one table. Each code has an entry in docs/errors.md;
+ * test/errors.test.ts keeps this table, the docs and the package exports in agreement.
+ *
+ * `status` is the HTTP status used when the error ends a request.
+ */
+export const errorTable = {
+  WAFER_ERR_OPTIONS_INVALID: { status: 500, message: 'Invalid Wafer options: %s' },
+  WAFER_ERR_MODULE_READ: { status: 500, message: 'Cannot read filter module %s: %s' },
+  WAFER_ERR_MODULE_INVALID: { status: 500, message: 'Filter module %s is not a valid WebAssembly module: %s' },
+  WAFER_ERR_ABI_MISSING_VERSION: {
+    status: 500,
+    message: 'Filter module %s does not declare an ABI version: expected an exported function named wafer_abi_version_<N> (supported: %s)'
+  },
+  WAFER_ERR_ABI_VERSION: { status: 500, message: 'Filter module %s declares ABI %s; this host supports %s' },
+  WAFER_ERR_ABI_UNSUPPORTED: { status: 500, message: 'Filter module %s speaks %s, which this host does not support yet' },
+  WAFER_ERR_ABI_MISSING_EXPORT: { status: 500, message: 'Filter module %s does not export %s: expected %s' },
+  WAFER_ERR_ABI_BAD_SIGNATURE: { status: 500, message: 'Filter module %s: %s has signature %s, expected %s' },
+  WAFER_ERR_ABI_UNKNOWN_IMPORT: { status: 500, message: 'Filter module %s imports %s, which the host does not provide: %s' },
+  WAFER_ERR_ABI_BAD_ACTION: { status: 500, message: 'Filter "%s" returned action %s from %s; expected 0 (continue), 1 (respond) or 2 (pause)' },
+  WAFER_ERR_ABI_BAD_POINTER: { status: 500, message: 'Filter "%s" passed an out-of-range pointer to %s: %s' },
+  WAFER_ERR_ABI_BAD_OUTPUT: { status: 500, message: 'Filter "%s" produced invalid output in %s: %s' },
+  WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING: {
+    status: 500,
+    message: 'Filter "%s" returned pause from %s with no asynchronous operation pending; the request would never resume'
+  },
+  WAFER_ERR_FILTER_INSTANTIATE: { status: 500, message: 'Filter "%s" (%s) could not be instantiated: %s' },
+  WAFER_ERR_FILTER_CONFIG: { status: 500, message: 'Filter "%s" (%s) rejected its configuration: %s' },
+  WAFER_ERR_FILTER_TRAP: { status: 500, message: 'Filter "%s" trapped in %s: %s' },
+  WAFER_ERR_FILTER_CLOSED: { status: 503, message: 'Filter "%s" is closed' },
+  WAFER_ERR_CHAIN_INVALID: { status: 500, message: 'Invalid chain %s: %s' },
+  WAFER_ERR_POOL_EXHAUSTED: { status: 503, message: 'Filter "%s" has no free instance: %s' },
+  WAFER_ERR_STATE: { status: 500, message: 'Key-value store operation %s failed for filter "%s": %s' },
+  WAFER_ERR_BODY_TOO_LARGE: { status: 413, message: 'The %s body exceeds the limit of %s bytes' },
+  WAFER_ERR_INTERNAL: { status: 500, message: 'Internal Wafer error in %s: %s' }
+} as const satisfies Record<string, { status: number, message: string }>
+
+export type WaferErrorCode = keyof typeof errorTable
+
+/** The error class behind every coded Wafer error. */
+export class WaferError extends Error {
+  readonly code: WaferErrorCode
+  /** HTTP status to answer with when this error ends a request. */
+  readonly statusCode: number
+  /** The filter involved, when there is one. */
+  filter?: string
+
+  constructor (code: WaferErrorCode, args: readonly unknown[], options?: { cause?: unknown, filter?: string }) {
+    const def = errorTable[code]
+    super(format(def.message, ...args), options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'WaferError'
+    this.code = code
+    this.statusCode = def.status
+    if (options?.filter !== undefined) this.filter = options.filter
+  }
+}
+
+/** Creates a coded error; `args` fill the message template's `%s` slots in order. */
+export function waferError (code: WaferErrorCode, args: readonly unknown[], options?: { cause?: unknown, filter?: string }): WaferError {
+  return new WaferError(code, args, options)
+}
+
+export function isWaferError (err: unknown, code?: WaferErrorCode): err is WaferError {
+  return err instanceof WaferError && (code === undefined || err.code === code)
+}
+
+/** A short, single-line description of any thrown value, for error messages. */
+export function describe (err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n', 1)[0] ?? err.name
+  return String(err)
+}

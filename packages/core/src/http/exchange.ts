@@ -1,0 +1,123 @@
+import { isUtf8 } from 'node:buffer'
+import type { Logger } from 'pino'
+
+export type HeaderValue = string | string[]
+/** Lower-case header name -> value, as Node.js delivers `IncomingMessage#headers`. */
+export type Headers = Record<string, HeaderValue | undefined>
+export type ResponseHeaderValue = string | string[] | number
+export type ResponseHeaders = Record<string, ResponseHeaderValue | undefined>
+
+export interface ExchangeInit {
+  id: string
+  method: string
+  /** The request target as received: path plus optional `?query`. */
+  url: string
+  /** Mutated in place by filters, so the route sees the filtered headers. Pass the framework's object. */
+  headers: Headers
+  remoteAddress: string
+  log: Logger
+}
+
+/** The reply as the response phase sees and changes it. */
+export interface ResponseState {
+  status: number
+  headers: ResponseHeaders
+  /** `undefined` when the filters in this chain did not ask for the body. */
+  body: Buffer | undefined
+  /** Set by response patches, so the adapter writes back only what changed. */
+  changed: boolean
+  bodyChanged: boolean
+}
+
+/**
+ * The framework-neutral view of one request as it passes through a chain. Adapters create one
+ * per request and read back what filters changed (`pathChanged`, `queryChanged`, `body`).
+ *
+ * Encoded forms of the request are cached and invalidated by `touch()`, so a chain of filters
+ * that change nothing encodes the request once.
+ */
+export class Exchange {
+  readonly id: string
+  readonly method: string
+  path: string
+  query: string
+  readonly headers: Headers
+  readonly remoteAddress: string
+  readonly log: Logger
+  /** The request body, when a filter that needs it has run. */
+  body: Buffer | undefined
+  pathChanged = false
+  queryChanged = false
+  bodyChanged = false
+  /** How many chain entries the request phase passed; the response phase runs these, in reverse. */
+  reached = 0
+  response: ResponseState | undefined
+
+  #json: string | undefined
+  #bytes: Buffer | undefined
+  #bytesWithBody: Buffer | undefined
+
+  constructor (init: ExchangeInit) {
+    this.id = init.id
+    this.method = init.method
+    const q = init.url.indexOf('?')
+    this.path = q === -1 ? init.url : init.url.slice(0, q)
+    this.query = q === -1 ? '' : init.url.slice(q + 1)
+    this.headers = init.headers
+    this.remoteAddress = init.remoteAddress
+    this.log = init.log
+  }
+
+  /** The request target after filters: path plus `?query` when there is one. */
+  get url (): string {
+    return this.query === '' ? this.path : `${this.path}?${this.query}`
+  }
+
+  /** Drops cached encodings after the request changed. */
+  touch (): void {
+    this.#json = undefined
+    this.#bytes = undefined
+    this.#bytesWithBody = undefined
+  }
+
+  /** The request as JSON without the body: the shared prefix of every encoding. */
+  requestJson (): string {
+    if (this.#json === undefined) {
+      this.#json = '{"id":' + JSON.stringify(this.id) +
+        ',"method":' + JSON.stringify(this.method) +
+        ',"path":' + JSON.stringify(this.path) +
+        ',"query":' + JSON.stringify(this.query) +
+        ',"remoteAddress":' + JSON.stringify(this.remoteAddress) +
+        ',"headers":' + JSON.stringify(this.headers) + '}'
+    }
+    return this.#json
+  }
+
+  /** The request phase input (native ABI, docs/abi.md section 5), cached until `touch()`. */
+  requestInput (withBody: boolean): Buffer {
+    if (!withBody || this.body === undefined) {
+      this.#bytes ??= Buffer.from(this.requestJson(), 'utf8')
+      return this.#bytes
+    }
+    if (this.#bytesWithBody === undefined) {
+      const json = this.requestJson()
+      this.#bytesWithBody = Buffer.from(json.slice(0, -1) + bodyField(this.body) + '}', 'utf8')
+    }
+    return this.#bytesWithBody
+  }
+
+  /** The response phase input. Not cached: response filters rarely leave it unchanged for long. */
+  responseInput (withBody: boolean): Buffer {
+    const res = this.response
+    if (res === undefined) throw new Error('responseInput() called before the response phase')
+    let json = '{"status":' + res.status + ',"headers":' + JSON.stringify(res.headers) + ',"request":' + this.requestJson()
+    if (withBody && res.body !== undefined) json += bodyField(res.body)
+    return Buffer.from(json + '}', 'utf8')
+  }
+}
+
+function bodyField (body: Buffer): string {
+  return isUtf8(body)
+    ? ',"body":' + JSON.stringify(body.toString('utf8'))
+    : ',"bodyBase64":"' + body.toString('base64') + '"'
+}

@@ -1,0 +1,114 @@
+import { STATUS_CODES } from 'node:http'
+import { WaferError } from '../errors.js'
+import type { Exchange } from '../http/exchange.js'
+import { CONTINUE, replaceResponse, type Decision, type LocalResponse } from '../http/patch.js'
+import type { Filter } from './filter.js'
+
+/**
+ * An ordered list of filters, validated once when composed, and the one runner every request
+ * goes through. The request phase runs filters in order until one responds; the response phase
+ * runs, in reverse, the filters the request passed. Both stay synchronous until a filter
+ * actually waits, so a chain of header-only filters costs no promise.
+ */
+export class Chain {
+  readonly name: string
+  readonly filters: readonly Filter[]
+  /** Index of the first filter that needs the request body; `filters.length` when none does. */
+  readonly bodyStart: number
+  readonly hasRequestPhase: boolean
+  readonly hasResponsePhase: boolean
+  readonly needsResponseBody: boolean
+
+  constructor (name: string, filters: readonly Filter[]) {
+    this.name = name
+    this.filters = Object.freeze([...filters])
+    const body = filters.findIndex((f) => f.hasRequestPhase && f.needs.requestBody)
+    this.bodyStart = body === -1 ? filters.length : body
+    this.hasRequestPhase = filters.some((f) => f.hasRequestPhase)
+    this.hasResponsePhase = filters.some((f) => f.hasResponsePhase)
+    this.needsResponseBody = filters.some((f) => f.hasResponsePhase && f.needs.responseBody)
+  }
+
+  /** Runs request-phase filters `from` (inclusive) to `to` (exclusive). */
+  runRequest (ex: Exchange, from = 0, to = this.filters.length): Decision | Promise<Decision> {
+    for (let i = from; i < to; i++) {
+      const filter = this.filters[i] as Filter
+      let decision: Decision | Promise<Decision> = CONTINUE
+      if (filter.hasRequestPhase) {
+        try {
+          decision = filter.request(ex)
+        } catch (err) {
+          decision = failed(filter, err, ex, 'request')
+        }
+      }
+      if (decision instanceof Promise) {
+        return decision
+          .catch((err: unknown) => failed(filter, err, ex, 'request'))
+          .then((d) => {
+            if (d.respond) return d
+            ex.reached = i + 1
+            return this.runRequest(ex, i + 1, to)
+          })
+      }
+      if (decision.respond) return decision
+      ex.reached = i + 1
+    }
+    return CONTINUE
+  }
+
+  /**
+   * Runs response-phase filters over `ex.response`, from the last filter the request passed
+   * back to the first. A filter that responds replaces the reply and ends the phase.
+   */
+  runResponse (ex: Exchange, from = ex.reached - 1): void | Promise<void> {
+    for (let i = from; i >= 0; i--) {
+      const filter = this.filters[i] as Filter
+      if (!filter.hasResponsePhase) continue
+      let decision: Decision | Promise<Decision>
+      try {
+        decision = filter.response(ex)
+      } catch (err) {
+        decision = failed(filter, err, ex, 'response')
+      }
+      if (decision instanceof Promise) {
+        return decision
+          .catch((err: unknown) => failed(filter, err, ex, 'response'))
+          .then((d) => d.respond ? undefined : this.runResponse(ex, i - 1))
+      }
+      if (decision.respond) return
+    }
+  }
+}
+
+/** Applies the filter's failure policy: skip it (fail-open) or answer with an error (fail-closed). */
+function failed (filter: Filter, err: unknown, ex: Exchange, phase: 'request' | 'response'): Decision {
+  filter.recordFailure(err)
+  if (filter.failurePolicy === 'fail-open') {
+    ex.log.warn({ filter: filter.name, err, phase }, `filter "${filter.name}" failed; skipped (fail-open)`)
+    return CONTINUE
+  }
+  ex.log.error({ filter: filter.name, err, phase }, `filter "${filter.name}" failed; request answered with an error (fail-closed)`)
+  const response = failureResponse(filter.name, err)
+  if (phase === 'response') replaceResponse(ex, response)
+  return { respond: true, response }
+}
+
+/**
+ * The JSON error a client sees when a filter fails. It names the filter and the error code
+ * but not the message, which may carry file paths; the log line has everything.
+ */
+export function failureResponse (filter: string, err: unknown): LocalResponse {
+  const status = err instanceof WaferError ? err.statusCode : 500
+  const code = err instanceof WaferError ? err.code : 'WAFER_ERR_INTERNAL'
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({
+      statusCode: status,
+      code,
+      error: STATUS_CODES[status] ?? 'Error',
+      message: `Filter "${filter}" failed`,
+      filter
+    })
+  }
+}

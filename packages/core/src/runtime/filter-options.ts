@@ -1,0 +1,83 @@
+import { waferError } from '../errors.js'
+import { defaultPoolOptions, type PoolOptions } from './pool.js'
+
+export type FailurePolicy = 'fail-closed' | 'fail-open'
+
+/** How a filter is declared: by the application, or (later) by a config file. */
+export interface FilterOptions {
+  /** Path to the `.wasm` file, or its bytes. */
+  module: string | Uint8Array
+  /** JSON configuration handed to the filter's `wafer_init`. Default `{}`. */
+  config?: unknown
+  /** Instance pool sizing. */
+  pool?: Partial<PoolOptions>
+  /**
+   * What a request gets when this filter fails (traps, breaks the ABI, its store fails):
+   * `fail-closed` (default) answers with a JSON error; `fail-open` skips the filter.
+   */
+  failurePolicy?: FailurePolicy
+}
+
+export interface ResolvedFilterOptions {
+  name: string
+  module: string | Uint8Array
+  config: Buffer
+  pool: Readonly<PoolOptions>
+  failurePolicy: FailurePolicy
+}
+
+/** Filter names prefix store keys (`name:key`), so they may not contain `:`. */
+export const FILTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
+const KNOWN = ['module', 'config', 'pool', 'failurePolicy']
+const POOL_KEYS = Object.keys(defaultPoolOptions)
+
+function invalid (filter: string, message: string): never {
+  throw waferError('WAFER_ERR_OPTIONS_INVALID', [`filter "${filter}": ${message}`])
+}
+
+export function resolveFilterOptions (name: string, options: FilterOptions): ResolvedFilterOptions {
+  if (!FILTER_NAME.test(name)) {
+    invalid(name, 'a filter name must be 1-64 characters of letters, digits, "_", "." or "-", starting with a letter or digit')
+  }
+  if (typeof options !== 'object' || options === null) invalid(name, `expected an object with "module", got ${JSON.stringify(options)}`)
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key)) invalid(name, `unknown option "${key}"; known options: ${KNOWN.join(', ')}`)
+  }
+  const { module } = options
+  if (!(typeof module === 'string' && module !== '') && !(module instanceof Uint8Array)) {
+    invalid(name, '"module" must be a path to a .wasm file or a Uint8Array of its bytes')
+  }
+  let config: string | undefined
+  try {
+    config = JSON.stringify(options.config ?? {})
+  } catch (err) {
+    invalid(name, `"config" must be JSON-serialisable: ${(err as Error).message}`)
+  }
+  if (config === undefined) invalid(name, '"config" must be JSON-serialisable')
+  const failurePolicy = options.failurePolicy ?? 'fail-closed'
+  if (failurePolicy !== 'fail-closed' && failurePolicy !== 'fail-open') {
+    invalid(name, `"failurePolicy" must be "fail-closed" or "fail-open", got ${JSON.stringify(failurePolicy)}`)
+  }
+  return Object.freeze({
+    name,
+    module,
+    config: Buffer.from(config, 'utf8'),
+    pool: resolvePool(name, options.pool ?? {}),
+    failurePolicy
+  })
+}
+
+function resolvePool (name: string, pool: Partial<PoolOptions>): Readonly<PoolOptions> {
+  if (typeof pool !== 'object' || pool === null) invalid(name, '"pool" must be an object')
+  for (const key of Object.keys(pool)) {
+    if (!POOL_KEYS.includes(key)) invalid(name, `unknown option "pool.${key}"; known: ${POOL_KEYS.join(', ')}`)
+  }
+  const resolved = { ...defaultPoolOptions, ...pool }
+  for (const key of POOL_KEYS as Array<keyof PoolOptions>) {
+    const v = resolved[key]
+    const min = key === 'max' || key === 'acquireTimeoutMs' ? 1 : 0
+    if (!Number.isSafeInteger(v) || v < min) invalid(name, `"pool.${key}" must be an integer >= ${min}, got ${JSON.stringify(v)}`)
+  }
+  if (resolved.min > resolved.max) invalid(name, `"pool.min" (${resolved.min}) must not exceed "pool.max" (${resolved.max})`)
+  return Object.freeze(resolved)
+}

@@ -1,0 +1,163 @@
+import type { Logger } from 'pino'
+import { selectAbi } from '../abi/index.js'
+import type { AbiDescriptor, FilterNeeds, GuestInstance } from '../abi/types.js'
+import { describe, waferError } from '../errors.js'
+import type { Exchange } from '../http/exchange.js'
+import type { Decision } from '../http/patch.js'
+import type { KvStore } from '../state/store.js'
+import type { FailurePolicy, ResolvedFilterOptions } from './filter-options.js'
+import type { ModuleCache } from './module-cache.js'
+import { readModuleSource } from './module-cache.js'
+import { InstancePool, type Lease, type PoolStats } from './pool.js'
+
+export interface FilterContext {
+  cache: ModuleCache
+  store: KvStore
+  logger: Logger
+}
+
+export type FilterState = 'ready' | 'closed'
+
+export interface FilterStatus {
+  name: string
+  source: string
+  sha256: string
+  size: number
+  abi: string
+  state: FilterState
+  needs: FilterNeeds
+  failurePolicy: FailurePolicy
+  calls: number
+  failures: number
+  lastError: { code: string, message: string, at: string } | undefined
+  pool: PoolStats
+}
+
+type Phase = 'request' | 'response'
+
+/**
+ * One configured filter: load (read, compile, validate the ABI) -> configure (instantiate the
+ * warm pool, each instance initialised with the config) -> per-request calls -> close.
+ * Whatever the ABI, this class owns the lifecycle; the ABI only supplies instances.
+ */
+export class Filter {
+  readonly name: string
+  readonly source: string
+  readonly sha256: string
+  readonly size: number
+  readonly abi: AbiDescriptor
+  readonly needs: FilterNeeds
+  readonly failurePolicy: FailurePolicy
+  #state: FilterState = 'ready'
+  readonly #pool: InstancePool<GuestInstance>
+  #calls = 0
+  #failures = 0
+  #lastError: FilterStatus['lastError']
+
+  private constructor (options: ResolvedFilterOptions, source: string, sha256: string, size: number,
+    abi: AbiDescriptor, pool: InstancePool<GuestInstance>, needs: FilterNeeds) {
+    this.name = options.name
+    this.source = source
+    this.sha256 = sha256
+    this.size = size
+    this.abi = abi
+    this.failurePolicy = options.failurePolicy
+    this.#pool = pool
+    this.needs = needs
+  }
+
+  static async load (options: ResolvedFilterOptions, ctx: FilterContext): Promise<Filter> {
+    const { bytes, source } = await readModuleSource(options.module)
+    const compiled = await ctx.cache.compile(bytes, source)
+    const guestAbi = selectAbi(compiled.info, source)
+    const abi = guestAbi.validate(compiled.info, source)
+    const host = { filter: options.name, source, store: ctx.store, logger: ctx.logger.child({ filter: options.name }) }
+    let needs: FilterNeeds | undefined
+    const pool = new InstancePool<GuestInstance>(options.name, () => {
+      const instance = guestAbi.instantiate(compiled.module, compiled.info, host)
+      const got = instance.init(options.config)
+      needs ??= got
+      return instance
+    }, options.pool)
+    // Configure: at least one instance proves the module instantiates and accepts its config.
+    const first = pool.acquire() as Lease<GuestInstance>
+    pool.release(first)
+    pool.warm()
+    return new Filter(options, source, compiled.sha256, compiled.size, abi, pool, needs as FilterNeeds)
+  }
+
+  get state (): FilterState {
+    return this.#state
+  }
+
+  get hasRequestPhase (): boolean {
+    return this.abi.request
+  }
+
+  get hasResponsePhase (): boolean {
+    return this.abi.response
+  }
+
+  request (ex: Exchange): Decision | Promise<Decision> {
+    return this.#run(ex, 'request')
+  }
+
+  response (ex: Exchange): Decision | Promise<Decision> {
+    return this.#run(ex, 'response')
+  }
+
+  /** Records a failure for status reporting; the chain applies the failure policy. */
+  recordFailure (err: unknown): void {
+    this.#failures++
+    const code = (err as { code?: unknown }).code
+    this.#lastError = { code: typeof code === 'string' ? code : 'ERROR', message: describe(err), at: new Date().toISOString() }
+  }
+
+  status (): FilterStatus {
+    return {
+      name: this.name,
+      source: this.source,
+      sha256: this.sha256,
+      size: this.size,
+      abi: `${this.abi.abi}/${this.abi.version}`,
+      state: this.#state,
+      needs: { ...this.needs },
+      failurePolicy: this.failurePolicy,
+      calls: this.#calls,
+      failures: this.#failures,
+      lastError: this.#lastError,
+      pool: this.#pool.stats()
+    }
+  }
+
+  /** Stops handing out instances; requests holding one finish normally. */
+  close (): void {
+    this.#state = 'closed'
+    this.#pool.close()
+  }
+
+  #run (ex: Exchange, phase: Phase): Decision | Promise<Decision> {
+    if (this.#state === 'closed') throw waferError('WAFER_ERR_FILTER_CLOSED', [this.name], { filter: this.name })
+    this.#calls++
+    const lease = this.#pool.acquire()
+    if (lease instanceof Promise) return lease.then((l) => this.#call(l, ex, phase))
+    return this.#call(lease, ex, phase)
+  }
+
+  #call (lease: Lease<GuestInstance>, ex: Exchange, phase: Phase): Decision | Promise<Decision> {
+    let result: Decision | Promise<Decision>
+    try {
+      result = phase === 'request'
+        ? lease.instance.onRequest(ex, this.needs.requestBody)
+        : lease.instance.onResponse(ex, this.needs.responseBody)
+    } catch (err) {
+      this.#pool.release(lease)
+      throw err
+    }
+    if (result instanceof Promise) {
+      return result.finally(() => this.#pool.release(lease))
+    }
+    this.#pool.release(lease)
+    return result
+  }
+}
