@@ -20,7 +20,7 @@ export const errorTable = {
   WAFER_ERR_ABI_BAD_SIGNATURE: { status: 500, message: 'Filter module %s: %s has signature %s, expected %s' },
   WAFER_ERR_ABI_UNKNOWN_IMPORT: { status: 500, message: 'Filter module %s imports %s, which the host does not provide: %s' },
   WAFER_ERR_ABI_BAD_ACTION: { status: 500, message: 'Filter "%s" returned action %s from %s; expected 0 (continue), 1 (respond) or 2 (pause)' },
-  WAFER_ERR_ABI_BAD_POINTER: { status: 500, message: 'Filter "%s" passed an out-of-range pointer to %s: %s' },
+  WAFER_ERR_ABI_BAD_POINTER: { status: 500, message: 'Filter "%s" used an out-of-range pointer in %s: %s' },
   WAFER_ERR_ABI_BAD_OUTPUT: { status: 500, message: 'Filter "%s" produced invalid output in %s: %s' },
   WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING: {
     status: 500,
@@ -33,7 +33,8 @@ export const errorTable = {
   WAFER_ERR_CHAIN_INVALID: { status: 500, message: 'Invalid chain %s: %s' },
   WAFER_ERR_POOL_EXHAUSTED: { status: 503, message: 'Filter "%s" has no free instance: %s' },
   WAFER_ERR_STATE: { status: 500, message: 'Key-value store operation %s failed for filter "%s": %s' },
-  WAFER_ERR_BODY_TOO_LARGE: { status: 413, message: 'The %s body exceeds the limit of %s bytes' },
+  WAFER_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body exceeds the limit of %s bytes (bodyLimit)' },
+  WAFER_ERR_RESPONSE_TOO_LARGE: { status: 500, message: 'The response body exceeds the %s bytes that response-body filters may read (responseBodyLimit)' },
   WAFER_ERR_INTERNAL: { status: 500, message: 'Internal Wafer error in %s: %s' }
 } as const satisfies Record<string, { status: number, message: string }>
 
@@ -45,7 +46,7 @@ export class WaferError extends Error {
   /** HTTP status to answer with when this error ends a request. */
   readonly statusCode: number
   /** The filter involved, when there is one. */
-  filter?: string
+  declare filter?: string
 
   constructor (code: WaferErrorCode, args: readonly unknown[], options?: { cause?: unknown, filter?: string }) {
     const def = errorTable[code]

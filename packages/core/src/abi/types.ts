@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { WaferLogger } from '../logger.js'
 import type { Exchange } from '../http/exchange.js'
 import type { Decision } from '../http/patch.js'
 import type { ModuleInfo } from '../runtime/wasm-binary.js'
@@ -26,7 +26,7 @@ export interface GuestHost {
   /** The module's file path (or `<bytes>`), for error messages. */
   source: string
   store: KvStore
-  logger: Logger
+  logger: WaferLogger
 }
 
 /**

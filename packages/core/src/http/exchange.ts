@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import type { Logger } from 'pino'
+import type { WaferLogger } from '../logger.js'
 
 export type HeaderValue = string | string[]
 /** Lower-case header name -> value, as Node.js delivers `IncomingMessage#headers`. */
@@ -15,7 +15,7 @@ export interface ExchangeInit {
   /** Mutated in place by filters, so the route sees the filtered headers. Pass the framework's object. */
   headers: Headers
   remoteAddress: string
-  log: Logger
+  log: WaferLogger
 }
 
 /** The reply as the response phase sees and changes it. */
@@ -43,7 +43,7 @@ export class Exchange {
   query: string
   readonly headers: Headers
   readonly remoteAddress: string
-  readonly log: Logger
+  readonly log: WaferLogger
   /** The request body, when a filter that needs it has run. */
   body: Buffer | undefined
   pathChanged = false

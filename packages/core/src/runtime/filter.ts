@@ -1,4 +1,4 @@
-import type { Logger } from 'pino'
+import type { WaferLogger } from '../logger.js'
 import { selectAbi } from '../abi/index.js'
 import type { AbiDescriptor, FilterNeeds, GuestInstance } from '../abi/types.js'
 import { describe, waferError } from '../errors.js'
@@ -13,7 +13,7 @@ import { InstancePool, type Lease, type PoolStats } from './pool.js'
 export interface FilterContext {
   cache: ModuleCache
   store: KvStore
-  logger: Logger
+  logger: WaferLogger
 }
 
 export type FilterState = 'ready' | 'closed'

@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino'
+import { pino } from 'pino'
+import type { WaferLogger } from '../logger.js'
 import { describe, waferError } from '../errors.js'
 import { MemoryStore } from '../state/memory-store.js'
 import type { KvStore } from '../state/store.js'
@@ -15,7 +16,7 @@ export interface WaferOptions {
   /** The host key-value store. Default: an in-memory store (one process). */
   store?: KvStore
   /** A pino logger. Default: pino at level info. */
-  logger?: Logger
+  logger?: WaferLogger
   /** Distinct compiled modules kept in memory. Default 64. */
   moduleCacheSize?: number
 }
@@ -32,13 +33,13 @@ export interface WaferStatus {
  * they share. Framework adapters hold one and run each request through a `Chain`.
  */
 export class Wafer {
-  readonly logger: Logger
+  readonly logger: WaferLogger
   readonly store: KvStore
   readonly #filters: ReadonlyMap<string, Filter>
   readonly #chains = new Map<string, Chain>()
   #closed = false
 
-  private constructor (filters: Map<string, Filter>, store: KvStore, logger: Logger) {
+  private constructor (filters: Map<string, Filter>, store: KvStore, logger: WaferLogger) {
     this.#filters = filters
     this.store = store
     this.logger = logger
@@ -56,7 +57,7 @@ export class Wafer {
       throw waferError('WAFER_ERR_OPTIONS_INVALID', ['"filters" must be an object of filter name -> { module, config, ... }'])
     }
     const resolved = Object.entries(options.filters).map(([name, f]) => resolveFilterOptions(name, f))
-    const logger = options.logger ?? pino({ name: 'wafer' })
+    const logger: WaferLogger = options.logger ?? pino({ name: 'wafer' })
     const store = options.store ?? new MemoryStore()
     const ctx = { cache: new ModuleCache(options.moduleCacheSize), store, logger }
     const results = await Promise.allSettled(resolved.map((r) => Filter.load(r, ctx)))

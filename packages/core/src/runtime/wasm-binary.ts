@@ -105,7 +105,7 @@ class Reader {
 
 export function readModuleInfo (bytes: Uint8Array): ModuleInfo {
   const r = new Reader(bytes)
-  if (bytes.length < 8 || r.u32() !== 0x6d736100) throw new Error('missing the \\0asm magic number')
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) throw new Error('missing the \\0asm magic number')
   r.pos = 8
   const types: FuncType[] = []
   const funcTypes: number[] = [] // function index -> type index, imported functions first
