@@ -25,7 +25,8 @@ export class MemoryStore implements KvStore {
       throw waferError('WAFER_ERR_OPTIONS_INVALID', [`store "maxKeys" must be a positive integer, got ${String(maxKeys)}`])
     }
     const now = options.now ?? Date.now
-    this.#cache = new LRUCache<string, Entry>({ max: maxKeys, ttlAutopurge: false, perf: { now } })
+    // ttlResolution 0: read the given clock on every check instead of caching it for 1 ms of real time.
+    this.#cache = new LRUCache<string, Entry>({ max: maxKeys, ttlAutopurge: false, ttlResolution: 0, perf: { now } })
   }
 
   get (key: string): Uint8Array | undefined {

@@ -52,7 +52,9 @@ export class NativeInstance implements GuestInstance {
     try {
       instance = new WebAssembly.Instance(module, { wafer: this.#imports() })
     } catch (err) {
-      throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, describe(err)], { cause: err, filter: host.filter })
+      // A RuntimeError here comes from the module's (start) function; anything else is linking.
+      const reason = err instanceof WebAssembly.RuntimeError ? `its start function trapped: ${describe(err)}` : describe(err)
+      throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, reason], { cause: err, filter: host.filter })
     }
     const x = instance.exports as Record<string, unknown>
     this.#memory = x.memory as WebAssembly.Memory

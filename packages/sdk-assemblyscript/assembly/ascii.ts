@@ -1,0 +1,43 @@
+// Header names are ASCII tokens (RFC 9110), so lower-casing and checking them needs no Unicode
+// tables (String#toLowerCase pulls in several kilobytes of them) and usually no allocation.
+
+/** `s` with ASCII A-Z lower-cased; `s` itself when it has none. */
+export function asciiLower(s: string): string {
+  const n = s.length;
+  const src = changetype<usize>(s);
+  let i = 0;
+  while (i < n && <u32>load<u16>(src + (<usize>i << 1)) - 0x41 >= 26) i++;
+  if (i == n) return s;
+  const out = changetype<string>(__new(<usize>n << 1, idof<string>()));
+  const dst = changetype<usize>(out);
+  memory.copy(dst, src, <usize>n << 1);
+  for (; i < n; i++) {
+    const c = <u32>load<u16>(src + (<usize>i << 1));
+    if (c - 0x41 < 26) store<u16>(dst + (<usize>i << 1), <u16>(c + 0x20));
+  }
+  return out;
+}
+
+// RFC 9110 tchar: letters, digits and !#$%&'*+-.^_`|~
+function isTokenChar(c: u32): bool {
+  if (c - 0x61 < 26 || c - 0x41 < 26 || c - 0x30 < 10) return true;
+  return c == 0x21 || c == 0x23 || c == 0x24 || c == 0x25 || c == 0x26 || c == 0x27 || c == 0x2a ||
+    c == 0x2b || c == 0x2d || c == 0x2e || c == 0x5e || c == 0x5f || c == 0x60 || c == 0x7c || c == 0x7e;
+}
+
+/** True if `name` is a valid header name (a non-empty HTTP token); use it to check config. */
+export function isHeaderName(name: string): bool {
+  const n = name.length;
+  if (n == 0) return false;
+  for (let i = 0; i < n; i++) if (!isTokenChar(<u32>name.charCodeAt(i))) return false;
+  return true;
+}
+
+/** True if `value` can be sent as a header value (no CR, LF or NUL). */
+export function isHeaderValue(value: string): bool {
+  for (let i = 0, n = value.length; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c == 0x0d || c == 0x0a || c == 0) return false;
+  }
+  return true;
+}
