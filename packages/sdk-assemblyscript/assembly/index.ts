@@ -19,3 +19,6 @@ export { log } from "./log";
 export { now } from "./clock";
 export { randomBytes } from "./random";
 export { isHeaderName, isHeaderValue } from "./ascii";
+export {
+  base64Decode, base64Encode, base64UrlDecode, base64UrlEncode, constantTimeEqual, hmacSha256, sha256
+} from "./crypto";

@@ -113,7 +113,7 @@ export class NativeInstance implements GuestInstance {
       const action = this.#call(() => fn(ptr, input.length))
       return this.#settle(action, phase, withBody)
     } catch (err) {
-      this.#fail()
+      this.#fail(err)
       throw err
     }
   }
@@ -139,7 +139,7 @@ export class NativeInstance implements GuestInstance {
       await op.promise
       return this.#settle(this.#resume(op), phase, withBody)
     } catch (err) {
-      this.#fail()
+      this.#fail(err)
       throw err
     }
   }
@@ -296,11 +296,11 @@ export class NativeInstance implements GuestInstance {
     return waferError(code, args, cause === undefined ? { filter: this.#host.filter } : { cause, filter: this.#host.filter })
   }
 
-  #fail (): void {
-    // Store failures leave the guest consistent (the SDK resets per call); anything else may not.
-    const fault = this.#fault
+  #fail (err: unknown): void {
     this.#reset()
-    if (fault === undefined || fault.code !== 'WAFER_ERR_STATE') this.healthy = false
+    // A store failure leaves the guest consistent (its next entry call starts afresh);
+    // a trap or an ABI violation may not.
+    if (!(err instanceof WaferError && err.code === 'WAFER_ERR_STATE')) this.healthy = false
   }
 
   #reset (): void {

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Exchange } from '../src/index.ts'
+import { applyRequestPatch, applyResponsePatch, OutputError, parseLocalResponse } from '../src/http/patch.ts'
+import { silent } from '../../../test/support/index.ts'
+
+function ex (): Exchange {
+  return new Exchange({ id: 'r1', method: 'POST', url: '/a/b?x=1&y=2', headers: { host: 'h', 'set-cookie': ['a=1', 'b=2'] }, remoteAddress: '::1', log: silent })
+}
+
+test('the request input is the documented JSON, fields in order', () => {
+  const e = ex()
+  assert.equal(e.requestInput(false).toString(),
+    '{"id":"r1","method":"POST","path":"/a/b","query":"x=1&y=2","remoteAddress":"::1","headers":{"host":"h","set-cookie":["a=1","b=2"]}}')
+})
+
+test('the encoding is cached until the request changes', () => {
+  const e = ex()
+  const a = e.requestInput(false)
+  assert.equal(e.requestInput(false), a)
+  applyRequestPatch(e, { setHeaders: { 'x-a': '1' } }, false)
+  assert.notEqual(e.requestInput(false), a)
+})
+
+test('the body is included only when asked for: UTF-8 as text, anything else as base64', () => {
+  const e = ex()
+  e.body = Buffer.from('{"n":"é"}')
+  assert.doesNotMatch(e.requestInput(false).toString(), /body/)
+  assert.match(e.requestInput(true).toString(), /,"body":"\{\\"n\\":\\"é\\"\}"\}$/)
+  const bin = ex()
+  bin.body = Buffer.from([0xff, 0xfe, 0x00])
+  assert.match(bin.requestInput(true).toString(), /,"bodyBase64":"__4A"\}$|,"bodyBase64":"\/\/4A"\}$/)
+})
+
+test('a request patch sets and removes headers, rewrites path and query, and replaces the body', () => {
+  const e = ex()
+  applyRequestPatch(e, { removeHeaders: ['Set-Cookie'], setHeaders: { 'X-User': 'alice' }, path: '/v2/b', query: 'z=3', body: 'hi' }, true)
+  assert.equal(e.headers['set-cookie'], undefined)
+  assert.equal(e.headers['x-user'], 'alice', 'names are lower-cased')
+  assert.equal(e.url, '/v2/b?z=3')
+  assert.ok(e.pathChanged && e.queryChanged && e.bodyChanged)
+  assert.equal(e.headers['content-length'], '2')
+})
+
+test('an invalid patch is rejected whole: nothing is applied', () => {
+  const bad: Array<[unknown, RegExp]> = [
+    [{ setHeaders: { 'x-ok': '1', 'bad name': 'v' } }, /header name "bad name" is not an HTTP token/],
+    [{ setHeaders: { 'x-a': 'v\r\nx-b: 1' } }, /contains CR, LF or NUL/],
+    [{ setHeaders: { 'x-a': 7 } }, /must be a string or a non-empty array of strings/],
+    [{ setHeaders: { 'x-ok': '1' }, path: 'no-slash' }, /"path" must start with "\/"/],
+    [{ path: '/a?b' }, /"path" must start with "\/" and contain no "\?"/],
+    [{ removeHeaders: 'x-a' }, /"removeHeaders" must be an array/],
+    [{ body: 'x' }, /only be set by a filter that declared NEEDS_REQUEST_BODY/],
+    [{ setHeader: {} }, /unknown field "setHeader"/],
+    [[], /must be a JSON object/]
+  ]
+  for (const [patch, message] of bad) {
+    const e = ex()
+    const before = JSON.stringify(e.headers)
+    assert.throws(() => applyRequestPatch(e, patch, false), (err: Error) => err instanceof OutputError && message.test(err.message))
+    assert.equal(JSON.stringify(e.headers), before)
+    assert.equal(e.url, '/a/b?x=1&y=2')
+  }
+})
+
+test('a local response needs a status 200-599 and gets a text content-type when it has a body', () => {
+  assert.deepEqual(parseLocalResponse({ status: 401, body: 'no' }), { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'no' })
+  assert.deepEqual(parseLocalResponse({ status: 204 }), { status: 204, headers: {}, body: undefined })
+  assert.throws(() => parseLocalResponse({ status: 99 }), /"status" must be an integer from 200 to 599, got 99/)
+  assert.throws(() => parseLocalResponse({ body: 'x' }), /"status" must be an integer/)
+  assert.throws(() => parseLocalResponse({ status: 200, extra: 1 }), /unknown field "extra"/)
+})
+
+test('a response patch changes status and headers and marks the reply changed', () => {
+  const e = ex()
+  e.response = { status: 200, headers: { 'content-type': 'text/plain', 'x-old': '1' }, body: undefined, changed: false, bodyChanged: false }
+  applyResponsePatch(e, { status: 201, removeHeaders: ['x-old'], setHeaders: { 'x-new': '2' } }, false)
+  assert.deepEqual(e.response, { status: 201, headers: { 'content-type': 'text/plain', 'x-new': '2' }, body: undefined, changed: true, bodyChanged: false })
+  assert.throws(() => applyResponsePatch(e, { body: 'x' }, false), /NEEDS_RESPONSE_BODY/)
+})
