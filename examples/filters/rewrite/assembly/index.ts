@@ -69,21 +69,22 @@ function isPathPrefix(p: string): bool {
   return true;
 }
 
-function applyHeaders(sets: HeaderValue[], removes: string[], target: Request | null, res: Response | null): void {
-  // Removals first, so a header both removed and set ends up set.
-  for (let i = 0; i < removes.length; i++) {
-    if (target != null) target.removeHeader(removes[i]);
-    else if (res != null) res.removeHeader(removes[i]);
-  }
+// Removals go first, so a header listed in both ends up set.
+function applyToRequest(req: Request, sets: HeaderValue[], removes: string[]): void {
+  for (let i = 0; i < removes.length; i++) req.removeHeader(removes[i]);
   for (let i = 0; i < sets.length; i++) {
     const h = sets[i];
-    if (target != null) {
-      if (h.list) target.setHeaderValues(h.name, h.values);
-      else target.setHeader(h.name, h.values[0]);
-    } else if (res != null) {
-      if (h.list) res.setHeaderValues(h.name, h.values);
-      else res.setHeader(h.name, h.values[0]);
-    }
+    if (h.list) req.setHeaderValues(h.name, h.values);
+    else req.setHeader(h.name, h.values[0]);
+  }
+}
+
+function applyToResponse(res: Response, sets: HeaderValue[], removes: string[]): void {
+  for (let i = 0; i < removes.length; i++) res.removeHeader(removes[i]);
+  for (let i = 0; i < sets.length; i++) {
+    const h = sets[i];
+    if (h.list) res.setHeaderValues(h.name, h.values);
+    else res.setHeader(h.name, h.values[0]);
   }
 }
 
@@ -127,7 +128,7 @@ class Rewrite extends Filter {
   }
 
   onRequest(req: Request): Action {
-    applyHeaders(this.setHeaders, this.removeHeaders, req, null);
+    applyToRequest(req, this.setHeaders, this.removeHeaders);
     const from = this.prefixFrom;
     if (from.length != 0) {
       const path = req.path;
@@ -137,7 +138,7 @@ class Rewrite extends Filter {
   }
 
   onResponse(res: Response): Action {
-    applyHeaders(this.responseSet, this.responseRemove, null, res);
+    applyToResponse(res, this.responseSet, this.responseRemove);
     return Action.Continue;
   }
 }

@@ -1,0 +1,143 @@
+// Limits how many requests a client may make, with a fixed window (one atomic kv.incr per
+// request) or a token bucket (kv.get then kv.set). Allowed requests carry the limit state to
+// the response phase in a request header, because the response may be handled by another
+// pooled instance; denied requests get a 429 with Retry-After.
+import {
+  Action, Config, Filter, kv, KvCounter, KvStatus, now, registerFilter, Request, Response,
+  currentRequest, sha256
+} from "@wafer/sdk-assemblyscript";
+import { FIXED_WINDOW, Options, readOptions } from "./options";
+export * from "@wafer/sdk-assemblyscript/assembly/exports";
+
+/** Request header carrying "limit;remaining;resetSeconds" from the request to the response phase. */
+const STATE_HEADER = "x-ratelimit-state";
+// The host allows keys up to 512 bytes; longer client ids (a huge header) are hashed.
+const MAX_ID_BYTES = 256;
+const HEX = "0123456789abcdef";
+
+function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += HEX.charAt(bytes[i] >> 4) + HEX.charAt(bytes[i] & 0x0f);
+  return s;
+}
+
+function ceilSeconds(ms: f64): i64 {
+  return <i64>Math.ceil(ms / 1000);
+}
+
+// Token-bucket request in flight: a paused instance serves only this request (abi.md section 6).
+let bucketKey = "";
+let bucketTokens: f64 = 0;
+let bucketSetToken: i32 = 0;
+
+class RateLimit extends Filter {
+  o: Options = new Options();
+
+  name(): string {
+    return "rate-limit";
+  }
+
+  configure(config: Config): string | null {
+    return readOptions(config, this.o);
+  }
+
+  onRequest(req: Request): Action {
+    const key = this.clientKey(req);
+    if (this.o.algorithm == FIXED_WINDOW) {
+      kv.incr("fw:" + key, 1, this.o.windowMs);
+      return Action.Pause;
+    }
+    bucketKey = "tb:" + key;
+    bucketSetToken = 0;
+    kv.get(bucketKey);
+    return Action.Pause;
+  }
+
+  onKvResult(token: i32, status: i32, data: Uint8Array): Action {
+    const req = currentRequest();
+    if (this.o.algorithm == FIXED_WINDOW) return this.fixedWindow(req, KvCounter.parse(data));
+    if (token == bucketSetToken) return this.allow(req, this.o.burst, Math.floor(bucketTokens), this.bucketResetMs());
+    return this.takeToken(req, status, data);
+  }
+
+  onResponse(res: Response): Action {
+    // Our own 429 already carries the headers; never let a client-sent state header override them.
+    if (res.hasHeader("ratelimit-limit")) return Action.Continue;
+    const state = res.request.header(STATE_HEADER);
+    if (state == null) return Action.Continue;
+    const parts = state.split(";");
+    if (parts.length != 3) return Action.Continue;
+    res.setHeader("ratelimit-limit", parts[0]);
+    res.setHeader("ratelimit-remaining", parts[1]);
+    res.setHeader("ratelimit-reset", parts[2]);
+    return Action.Continue;
+  }
+
+  private clientKey(req: Request): string {
+    let id: string | null = null;
+    if (this.o.keyHeader.length != 0) id = req.header(this.o.keyHeader);
+    // Without the header, fall back to the address so such clients still share one limit.
+    const key = id != null ? "h:" + id : "ip:" + req.remoteAddress;
+    const bytes = Uint8Array.wrap(String.UTF8.encode(key));
+    return bytes.length <= MAX_ID_BYTES ? key : "sha256:" + hex(sha256(bytes));
+  }
+
+  private fixedWindow(req: Request, counter: KvCounter): Action {
+    const limit = this.o.limit;
+    const resetMs = counter.ttlMs >= 0 ? counter.ttlMs : this.o.windowMs;
+    if (counter.value > limit) return this.deny(req, limit, resetMs, resetMs);
+    return this.allow(req, limit, limit - counter.value, resetMs);
+  }
+
+  // Token bucket, step 1: the stored state "tokens,lastRefillMs" (or nothing: a full bucket).
+  private takeToken(req: Request, status: i32, data: Uint8Array): Action {
+    const o = this.o;
+    const t = now();
+    let tokens = o.burst;
+    if (status == KvStatus.Ok) {
+      const parts = kv.text(data).split(",");
+      if (parts.length == 2) {
+        const stored = parseFloat(parts[0]);
+        const last = parseFloat(parts[1]);
+        if (isFinite(stored) && isFinite(last)) {
+          tokens = Math.min(o.burst, stored + (Math.max(0, t - last) * o.refillPerSecond) / 1000);
+        }
+      }
+    }
+    if (tokens < 1) {
+      bucketTokens = tokens;
+      return this.deny(req, o.burst, ((1 - tokens) / o.refillPerSecond) * 1000, this.bucketResetMs());
+    }
+    bucketTokens = tokens - 1;
+    // Once the bucket would be full again the state is redundant, so let it expire then.
+    const ttl = Math.ceil((o.burst / o.refillPerSecond) * 1000);
+    bucketSetToken = kv.set(bucketKey, bucketTokens.toString() + "," + t.toString(), ttl);
+    return Action.Pause; // step 2 (allow) once the write is confirmed
+  }
+
+  private bucketResetMs(): f64 {
+    return ((this.o.burst - bucketTokens) / this.o.refillPerSecond) * 1000;
+  }
+
+  private allow(req: Request, limit: f64, remaining: f64, resetMs: f64): Action {
+    const state = (<i64>limit).toString() + ";" + (<i64>Math.max(0, remaining)).toString() + ";" +
+      ceilSeconds(Math.max(0, resetMs)).toString();
+    req.setHeader(STATE_HEADER, state);
+    return Action.Continue;
+  }
+
+  private deny(req: Request, limit: f64, retryMs: f64, resetMs: f64): Action {
+    let retryAfter = ceilSeconds(retryMs);
+    if (retryAfter < 1) retryAfter = 1;
+    const reset = ceilSeconds(Math.max(0, resetMs));
+    const body = "{\"error\":\"rate limit exceeded\",\"retryAfter\":" + retryAfter.toString() + "}";
+    return req.respondJson(429, body, [
+      ["retry-after", retryAfter.toString()],
+      ["ratelimit-limit", (<i64>limit).toString()],
+      ["ratelimit-remaining", "0"],
+      ["ratelimit-reset", reset.toString()]
+    ]);
+  }
+}
+
+registerFilter(new RateLimit());
