@@ -41,7 +41,8 @@ export class NativeInstance implements GuestInstance {
   // State of the call in progress. A paused request keeps it until it completes.
   #ex: Exchange | undefined
   #entry = ''
-  #output: Buffer | undefined
+  /** The last `output` of this call, decoded: the guest may reuse its bytes as soon as the import returns. */
+  #output: string | undefined
   #fault: WaferError | undefined
   #pending: Op[] = []
   #nextToken = 1
@@ -87,7 +88,7 @@ export class NativeInstance implements GuestInstance {
       this.healthy = false
       throw err
     }
-    const message = this.#output?.toString('utf8')
+    const message = this.#output
     this.#reset()
     if (flags < 0) {
       const reason = message !== undefined && message !== '' ? message : `wafer_init returned ${flags} without a message`
@@ -165,7 +166,7 @@ export class NativeInstance implements GuestInstance {
     if (output === undefined) throw this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, 'it returned respond (1) without calling output'])
     let value: unknown
     try {
-      value = JSON.parse(output.toString('utf8'))
+      value = JSON.parse(output)
     } catch (err) {
       throw this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, `output is not valid JSON (${describe(err)})`])
     }
@@ -244,7 +245,7 @@ export class NativeInstance implements GuestInstance {
       output: (ptr: number, len: number): number => {
         const bytes = this.#slice(ptr, len, 'output')
         if (bytes === undefined) return Result.BadPointer
-        this.#output = Buffer.from(bytes)
+        this.#output = bytes.toString('utf8')
         return Result.Ok
       },
       log: (level: number, ptr: number, len: number): number => {
