@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { CONTINUE, createWafer, Exchange } from '../src/index.ts'
+import { fixture, silent } from '../../../test/support/index.ts'
+
+const tag = (name: string) => ({ module: fixture('tag'), config: { name } })
+
+async function wafer () {
+  return createWafer({ logger: silent, filters: { a: tag('A'), b: tag('B'), c: tag('C'), deny: { module: fixture('deny') } } })
+}
+
+function exchange (): Exchange {
+  return new Exchange({ id: 'r', method: 'GET', url: '/', headers: {}, remoteAddress: '127.0.0.1', log: silent })
+}
+
+test('request filters run in declared order, each seeing what the previous one changed', async () => {
+  const w = await wafer()
+  const ex = exchange()
+  assert.equal(w.compose(['a', 'b', 'c']).runRequest(ex), CONTINUE)
+  assert.equal(ex.headers['x-order'], 'A,B,C')
+  const other = exchange()
+  w.compose(['c', 'a']).runRequest(other)
+  assert.equal(other.headers['x-order'], 'C,A')
+  await w.close()
+})
+
+test('response filters run in reverse order', async () => {
+  const w = await wafer()
+  const chain = w.compose(['a', 'b', 'c'])
+  const ex = exchange()
+  chain.runRequest(ex)
+  ex.response = { status: 200, headers: {}, body: undefined, changed: false, bodyChanged: false }
+  await chain.runResponse(ex)
+  assert.equal(ex.response.headers['x-order'], 'C,B,A')
+  await w.close()
+})
+
+test('a respond stops the request phase; only the filters before it see the response', async () => {
+  const w = await wafer()
+  const chain = w.compose(['a', 'b', 'deny', 'c'])
+  const ex = exchange()
+  const d = chain.runRequest(ex)
+  assert.ok(!(d instanceof Promise) && d.respond && d.response.status === 403)
+  assert.equal(ex.headers['x-order'], 'A,B', 'c never ran')
+  assert.equal(ex.reached, 2)
+  ex.response = { status: 403, headers: {}, body: undefined, changed: false, bodyChanged: false }
+  await chain.runResponse(ex)
+  assert.equal(ex.response.headers['x-order'], 'B,A')
+  await w.close()
+})
+
+test('the body boundary: filters before the first body filter form the header-only prefix', async () => {
+  const w = await createWafer({ logger: silent, filters: { a: tag('A'), body: { module: fixture('body-upper') }, c: tag('C') } })
+  const chain = w.compose(['a', 'body', 'c'])
+  assert.equal(chain.bodyStart, 1)
+  assert.equal(w.compose(['a', 'c']).bodyStart, 2, 'no body filter: the whole chain is header-only')
+  assert.equal(w.filter('body')?.needs.requestBody, true)
+  assert.equal(w.filter('a')?.needs.requestBody, false)
+  const ex = exchange()
+  assert.equal(chain.runRequest(ex, 0, chain.bodyStart), CONTINUE)
+  assert.equal(ex.headers['x-order'], 'A')
+  ex.body = Buffer.from('hello')
+  ex.touch()
+  assert.equal(chain.runRequest(ex, chain.bodyStart), CONTINUE)
+  assert.equal(ex.headers['x-order'], 'A,C')
+  assert.equal(ex.body?.toString(), 'HELLO')
+  assert.equal(ex.headers['x-body'], '5')
+  await w.close()
+})
