@@ -10,14 +10,18 @@ export async function build (options = {}) {
   await app.register(wafer, {
     filters: {
       'request-id': { module: filter('request-id') },
-      auth: { module: filter('auth'), config: { mode: 'api-key', header: 'x-api-key', keys: ['demo-key'] } },
+      auth: {
+        module: filter('auth'),
+        config: { mode: 'api-key', header: 'x-api-key', keys: ['demo-key', 'other-key'], subjects: ['demo', 'other'] }
+      },
       rewrite: {
         module: filter('rewrite'),
         config: { prefix: { from: '/api/', to: '/internal/' }, setHeaders: { 'x-gateway': 'wafer' } }
       },
       'rate-limit': {
         module: filter('rate-limit'),
-        config: { algorithm: 'fixed-window', limit: options.limit ?? 5, windowMs: 60_000, key: 'header:x-api-key' }
+        // auth has removed the key by now; it tells who the client is in x-auth-subject.
+        config: { algorithm: 'fixed-window', limit: options.limit ?? 5, windowMs: 60_000, key: 'header:x-auth-subject' }
       }
     },
     chains: { public: ['request-id'] },

@@ -31,7 +31,7 @@ test('a good key: 200, path rewritten, request id added, key removed before the 
   const body = res.json()
   assert.equal(body.path, '/internal/items?page=2')
   assert.equal(body.gateway, 'wafer')
-  assert.equal(body.subject, 'apikey')
+  assert.equal(body.subject, 'demo')
   assert.match(body.requestId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
   assert.equal(res.headers['x-request-id'], body.requestId, 'the request id is echoed on the response')
   assert.equal(res.headers['ratelimit-limit'], '3')
@@ -50,6 +50,9 @@ test('past the limit: 429 with Retry-After and RateLimit headers; other keys are
   assert.ok(Number.isInteger(retry) && retry >= 1 && retry <= 60, `retry-after ${String(res.headers['retry-after'])}`)
   assert.equal(res.headers['ratelimit-remaining'], '0')
   assert.equal(res.json().error, 'rate limit exceeded')
+  const other = await fastify.inject({ url: '/api/items', headers: { 'x-api-key': 'other-key' } })
+  assert.equal(other.statusCode, 200, 'the other key has its own window')
+  assert.equal(other.headers['ratelimit-remaining'], '2', 'counted from the start, not with demo-key')
 })
 
 test('the public route skips auth', async (t) => {

@@ -8,9 +8,8 @@ export function asciiLower(s: string): string {
   let i = 0;
   while (i < n && <u32>load<u16>(src + (<usize>i << 1)) - 0x41 >= 26) i++;
   if (i == n) return s;
-  const out = changetype<string>(__new(<usize>n << 1, idof<string>()));
+  const out = String.UTF16.decodeUnsafe(src, <usize>n << 1); // a fresh copy, ours to change
   const dst = changetype<usize>(out);
-  memory.copy(dst, src, <usize>n << 1);
   for (; i < n; i++) {
     const c = <u32>load<u16>(src + (<usize>i << 1));
     if (c - 0x41 < 26) store<u16>(dst + (<usize>i << 1), <u16>(c + 0x20));

@@ -4,6 +4,8 @@
 // with it even if configure() itself returned null.
 import { JsonKind, JsonValue } from "./json-value";
 
+const MAX_SAFE_INTEGER: f64 = 9007199254740991;
+
 class ConfigErrors {
   first: string | null = null;
 }
@@ -79,12 +81,15 @@ export class Config {
   }
 
   /** Like getNumber, but also requires a whole number within [min, max]. */
-  getInteger(key: string, fallback: f64, min: f64 = -9007199254740991, max: f64 = 9007199254740991): f64 {
+  getInteger(key: string, fallback: f64, min: f64 = -MAX_SAFE_INTEGER, max: f64 = MAX_SAFE_INTEGER): f64 {
     const v = this.value.get(key);
     if (v == null) return fallback;
     const n = v.asNumber();
     if (v.kind != JsonKind.Number || n != Math.trunc(n) || n < min || n > max) {
-      this.fail(this.describe(key) + " must be an integer from " + formatNumber(min) + " to " + formatNumber(max));
+      const range = max >= MAX_SAFE_INTEGER
+        ? " of at least " + formatNumber(min)
+        : " from " + formatNumber(min) + " to " + formatNumber(max);
+      this.fail(this.describe(key) + " must be an integer" + range);
       return fallback;
     }
     return n;

@@ -20,6 +20,8 @@ class Parser {
   }
 
   fail(what: string): JsonValue {
+    // Whatever was expected, running out of input is the clearer explanation.
+    if (this.p >= this.end) what = "unexpected end of input";
     if (this.error == null) this.error = what + " at byte " + (<i32>(this.p - this.start)).toString();
     return JsonValue.nullValue();
   }

@@ -22,15 +22,44 @@ export function skipWs(p: usize, end: usize): usize {
   return p;
 }
 
-/** `p` is at the opening quote; returns the position just after the closing quote. */
-export function skipString(p: usize, end: usize): usize {
-  p++;
+// SWAR: test 8 bytes at once for a quote or a backslash (the classic "has zero byte" trick on
+// the word XOR-ed with each). It can report a false hit after a real one but never misses, so a
+// hit just falls back to the byte loop. Header values make up most of an input, and this is
+// what skipping them costs.
+const ONES: u64 = 0x0101010101010101;
+const HIGHS: u64 = 0x8080808080808080;
+const QUOTES: u64 = 0x2222222222222222;
+const BACKSLASHES: u64 = 0x5c5c5c5c5c5c5c5c;
+
+@inline
+function hasQuoteOrBackslash(w: u64): bool {
+  const q = w ^ QUOTES;
+  const b = w ^ BACKSLASHES;
+  return (((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS ? true : false;
+}
+
+/** Position of the first `"` or `\` in [p, end), or `end`. */
+@inline
+function findQuoteOrBackslash(p: usize, end: usize): usize {
+  while (p + 8 <= end && !hasQuoteOrBackslash(load<u64>(p))) p += 8;
   while (p < end) {
     const c = load<u8>(p);
-    if (c == QUOTE) return p + 1;
-    p += c == BACKSLASH ? 2 : 1;
+    if (c == QUOTE || c == BACKSLASH) return p;
+    p++;
   }
   return end;
+}
+
+/** `p` is at the opening quote; returns the position just after the closing quote. */
+@inline
+export function skipString(p: usize, end: usize): usize {
+  p++;
+  while (true) {
+    p = findQuoteOrBackslash(p, end);
+    if (p >= end) return end;
+    if (load<u8>(p) == QUOTE) return p + 1;
+    p += 2;
+  }
 }
 
 /** `p` is at the first byte of a value; returns the position just after it. */
@@ -64,15 +93,15 @@ export function skipValue(p: usize, end: usize): usize {
 }
 
 /**
- * Compares the key bytes [start, stop) with `name`. With `foldCase`, upper-case ASCII letters
- * in `name` match their lower-case form, which is how header names arrive.
+ * Compares the key bytes [start, stop) with the UTF-16 name at `name` (`n` units). With
+ * `foldCase`, upper-case ASCII letters in the name match their lower-case form, which is how
+ * header names arrive. Raw pointers rather than a string keep this loop free of GC bookkeeping.
  */
-function keyEquals(start: usize, stop: usize, name: string, foldCase: bool): bool {
-  const n = name.length;
+@inline
+function keyEquals(start: usize, stop: usize, name: usize, n: i32, foldCase: bool): bool {
   if (<i32>(stop - start) != n) return false;
-  const chars = changetype<usize>(name);
   for (let i = 0; i < n; i++) {
-    let c = <u32>load<u16>(chars + (<usize>i << 1));
+    let c = <u32>load<u16>(name + (<usize>i << 1));
     if (foldCase && c - 0x41 < 26) c += 0x20;
     if (<u32>load<u8>(start + i) != c) return false;
   }
@@ -85,6 +114,10 @@ function keyEquals(start: usize, stop: usize, name: string, foldCase: bool): boo
  * (field names and lower-case header names) never contain any.
  */
 export function findMember(obj: usize, end: usize, name: string, foldCase: bool): usize {
+  return findMemberRaw(obj, end, changetype<usize>(name), name.length, foldCase);
+}
+
+function findMemberRaw(obj: usize, end: usize, name: usize, nameLen: i32, foldCase: bool): usize {
   let p = skipWs(obj, end);
   if (p >= end || load<u8>(p) != OPEN_BRACE) return 0;
   p++;
@@ -97,7 +130,7 @@ export function findMember(obj: usize, end: usize, name: string, foldCase: bool)
     p = skipWs(p, end);
     if (p >= end || load<u8>(p) != COLON) return 0;
     p = skipWs(p + 1, end);
-    if (keyEquals(keyStart, keyStop, name, foldCase)) return p;
+    if (keyEquals(keyStart, keyStop, name, nameLen, foldCase)) return p;
     p = skipWs(skipValue(p, end), end);
     if (p >= end || load<u8>(p) != COMMA) return 0;
     p++;
@@ -204,15 +237,11 @@ export function decodeString(p: usize, end: usize): string | null {
   const start = p + 1;
   let q = start;
   let escaped = false;
-  while (q < end) {
-    const c = load<u8>(q);
-    if (c == QUOTE) break;
-    if (c == BACKSLASH) {
-      escaped = true;
-      q += 2;
-    } else {
-      q++;
-    }
+  while (true) {
+    q = findQuoteOrBackslash(q, end);
+    if (q >= end || load<u8>(q) == QUOTE) break;
+    escaped = true;
+    q += 2;
   }
   if (q > end) q = end;
   if (!escaped) return String.UTF8.decodeUnsafe(start, q - start);

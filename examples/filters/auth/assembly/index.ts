@@ -25,6 +25,8 @@ class Auth extends Filter {
   // SHA-256 of each key: comparing fixed-length digests keeps the comparison constant-time
   // even across keys of different lengths.
   keyDigests: Uint8Array[] = [];
+  // The subject reported for each key, so later filters (a rate limit) can tell clients apart.
+  subjects: string[] = [];
   jwt: JwtOptions = new JwtOptions();
 
   name(): string {
@@ -35,15 +37,22 @@ class Auth extends Filter {
     const mode = config.getString("mode", "api-key");
     if (mode == "api-key") {
       this.mode = MODE_API_KEY;
-      config.allowOnly(["mode", "header", "keys"]);
+      config.allowOnly(["mode", "header", "keys", "subjects"]);
       const header = config.getString("header", this.header);
       if (header == null || !isHeaderName(header)) return "\"header\" must be a header name (an HTTP token)";
       this.header = header;
       const keys = config.getStringArray("keys");
       if (keys == null || keys.length == 0) return "\"keys\" must be a non-empty array of strings";
+      const subjects = config.has("subjects") ? config.getStringArray("subjects") : null;
+      if (config.has("subjects") && (subjects == null || subjects.length != keys.length)) {
+        return "\"subjects\" must be an array of strings, one per entry of \"keys\"";
+      }
       for (let i = 0; i < keys.length; i++) {
         if (keys[i].length == 0) return "\"keys\" must not contain an empty string";
         this.keyDigests.push(sha256(utf8(keys[i])));
+        const subject = subjects != null ? subjects[i] : "key-" + i.toString();
+        if (subject.length == 0 || !isHeaderValue(subject)) return "\"subjects\" must be non-empty header-safe strings";
+        this.subjects.push(subject);
       }
       return null;
     }
@@ -69,12 +78,14 @@ class Auth extends Filter {
     const key = req.header(this.header);
     if (key == null) return unauthorized(req, "ApiKey", "missing api key");
     const digest = sha256(utf8(key));
-    let found = false;
+    let found = -1;
     // No early exit: the time taken must not say which key (if any) matched.
-    for (let i = 0; i < this.keyDigests.length; i++) found = constantTimeEqual(digest, this.keyDigests[i]) || found;
-    if (!found) return unauthorized(req, "ApiKey", "invalid api key");
+    for (let i = 0; i < this.keyDigests.length; i++) {
+      if (constantTimeEqual(digest, this.keyDigests[i])) found = i;
+    }
+    if (found < 0) return unauthorized(req, "ApiKey", "invalid api key");
     req.removeHeader(this.header);
-    req.setHeader(SUBJECT_HEADER, "apikey");
+    req.setHeader(SUBJECT_HEADER, this.subjects[found]);
     return Action.Continue;
   }
 
