@@ -67,6 +67,10 @@ async function cases () {
     ['header-only filter, no change, request re-encoded each call', () => { cached.touch(); noop.request(cached) }]
   ]
   if (filters.auth) {
+    const rid = wafer.filter('request-id')
+    const withId = newExchange()
+    withId.headers['x-request-id'] = 'client-supplied-id'
+    list.push(['request-id (AssemblyScript): reads one header, no change', () => rid.request(withId)])
     const auth = wafer.filter('auth')
     list.push(['auth (api-key, AssemblyScript): reads a header, sets one, removes one', () => {
       const ex = newExchange()
