@@ -1,10 +1,8 @@
 import { build } from './app.mjs'
 
-const port = Number(process.env.PORT ?? 3000)
 const app = await build()
-await app.listen({ port, host: '127.0.0.1' })
-
-const base = `http://127.0.0.1:${port}`
+// PORT=0 picks a free port; the lines below show the one actually bound.
+const base = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' })
 console.log(`
 Wafer example app on ${base}: request-id -> auth -> rewrite -> rate-limit (5 requests/minute per key)
 

@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
 import { test } from 'node:test'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify from 'fastify'
 import wafer from '@wafer/fastify'
 import { exampleFilter, silent } from '../support/index.ts'
 
-async function app (filters: Record<string, { module: string, config?: unknown }>, chain: string[]): Promise<FastifyInstance> {
+async function app (filters: Record<string, { module: string, config?: unknown }>, chain: string[]) {
   const fastify = Fastify({ loggerInstance: silent })
   await fastify.register(wafer, { filters, chain })
   fastify.all('/*', async (req) => ({ url: req.url, headers: req.headers }))
@@ -67,7 +67,7 @@ test('auth: configs it cannot use are rejected at startup with the field named',
   ]
   for (const [config, message] of cases) {
     const fastify = Fastify()
-    await assert.rejects(fastify.register(wafer, { filters: { auth: { module: exampleFilter('auth'), config } } }).ready(), (err: Error & { code: string }) => {
+    await assert.rejects(async () => { await fastify.register(wafer, { filters: { auth: { module: exampleFilter('auth'), config } } }).ready() }, (err: Error & { code: string }) => {
       assert.equal(err.code, 'WAFER_ERR_FILTER_CONFIG')
       assert.match(err.message, message)
       return true
@@ -135,7 +135,7 @@ test('rate-limit (token bucket): a burst, then one request per refill interval',
 
 test('rate-limit: a bad config is rejected naming the field', async () => {
   const fastify = Fastify()
-  await assert.rejects(fastify.register(wafer, { filters: { rl: { module: exampleFilter('rate-limit'), config: { limit: 0 } } } }).ready(), {
+  await assert.rejects(async () => { await fastify.register(wafer, { filters: { rl: { module: exampleFilter('rate-limit'), config: { limit: 0 } } } }).ready() }, {
     code: 'WAFER_ERR_FILTER_CONFIG', message: /"limit"/
   })
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify from 'fastify'
 import { MemoryStore, type KvStore } from '@wafer/core'
 import wafer, { type WaferPluginOptions } from '../src/index.ts'
 import { captureLogger, fixture } from '../../../test/support/index.ts'
@@ -13,7 +13,7 @@ const filters = {
   kv: { module: fixture('kv-incr') }
 }
 
-async function app (options: Partial<WaferPluginOptions> = {}, logger = captureLogger()): Promise<FastifyInstance> {
+async function app (options: Partial<WaferPluginOptions> = {}, logger = captureLogger()) {
   const fastify = Fastify({ loggerInstance: logger.logger })
   await fastify.register(wafer, { filters, ...options })
   fastify.get('/echo', async (req) => ({ url: req.url, query: req.query, stamp: req.headers['x-stamp'] ?? null }))
@@ -102,7 +102,7 @@ test('filters waiting on an asynchronous store hold the request, not the event l
 
 test('a filter that rejects its config makes registration fail with WAFER_ERR_FILTER_CONFIG', async () => {
   const fastify = Fastify()
-  await assert.rejects(fastify.register(wafer, { filters: { bad: { module: fixture('reject-config'), config: { limit: -1 } } } }).ready(), {
+  await assert.rejects(async () => { await fastify.register(wafer, { filters: { bad: { module: fixture('reject-config'), config: { limit: -1 } } } }).ready() }, {
     code: 'WAFER_ERR_FILTER_CONFIG',
     message: /Filter "bad" .* rejected its configuration: "limit" must be a positive integer/
   })
@@ -120,7 +120,7 @@ test('a route naming an undeclared filter fails at startup with WAFER_ERR_CHAIN_
 
 test('unknown plugin options are rejected, not ignored', async () => {
   const fastify = Fastify()
-  await assert.rejects(fastify.register(wafer, { filters, chian: ['stamp'] } as never).ready(), {
+  await assert.rejects(async () => { await fastify.register(wafer, { filters, chian: ['stamp'] } as never).ready() }, {
     code: 'WAFER_ERR_OPTIONS_INVALID',
     message: /unknown option "chian"/
   })
