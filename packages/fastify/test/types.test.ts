@@ -5,10 +5,11 @@ import { test } from 'node:test'
 import Fastify from 'fastify'
 import type { Wafer } from '@wafer/core'
 import wafer, { type WaferPluginOptions } from '../src/index.ts'
+import { fixture } from '../../../test/support/index.ts'
 
 test('route config and the fastify.wafer decoration are typed', async () => {
   const app = Fastify()
-  const options: WaferPluginOptions = { filters: {}, chains: { none: [] } }
+  const options: WaferPluginOptions = { filters: { x: { module: fixture('noop') }, y: { module: fixture('noop') } }, chains: { none: [] } }
   await app.register(wafer, options)
   app.get('/a', { config: { wafer: { chain: ['x', 'y'] } } }, async () => 'a')
   app.get('/b', { config: { wafer: { chain: 'none' } } }, async () => 'b')
@@ -16,7 +17,7 @@ test('route config and the fastify.wafer decoration are typed', async () => {
   // @ts-expect-error a chain is a name or an array of names, not a number
   assert.throws(() => app.get('/d', { config: { wafer: { chain: 42 } } }, async () => 'd'), { code: 'WAFER_ERR_OPTIONS_INVALID' })
   // @ts-expect-error `wafer: true` is not a route option
-  app.get('/e', { config: { wafer: true } }, async () => 'e')
+  assert.throws(() => app.get('/e', { config: { wafer: true } }, async () => 'e'), { code: 'WAFER_ERR_OPTIONS_INVALID' })
   const runtime: Wafer = app.wafer
   assert.deepEqual(runtime.status().chains, { none: [] })
   await app.close()
