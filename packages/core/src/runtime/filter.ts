@@ -7,6 +7,7 @@ import type { Decision } from '../http/patch.js'
 import type { KvStore } from '../state/store.js'
 import type { FailurePolicy, ResolvedFilterOptions } from './filter-options.js'
 import type { ModuleCache } from './module-cache.js'
+import type { FilterCallEvent, WaferObserver } from './observer.js'
 import { readModuleSource } from './module-cache.js'
 import { InstancePool, type Lease, type PoolStats } from './pool.js'
 
@@ -14,6 +15,7 @@ export interface FilterContext {
   cache: ModuleCache
   store: KvStore
   logger: WaferLogger
+  observer?: WaferObserver | undefined
 }
 
 export type FilterState = 'ready' | 'closed'
@@ -53,9 +55,10 @@ export class Filter {
   #calls = 0
   #failures = 0
   #lastError: FilterStatus['lastError']
+  readonly #observer: WaferObserver | undefined
 
   private constructor (options: ResolvedFilterOptions, source: string, sha256: string, size: number,
-    abi: AbiDescriptor, pool: InstancePool<GuestInstance>, needs: FilterNeeds) {
+    abi: AbiDescriptor, pool: InstancePool<GuestInstance>, needs: FilterNeeds, observer: WaferObserver | undefined) {
     this.name = options.name
     this.source = source
     this.sha256 = sha256
@@ -64,6 +67,7 @@ export class Filter {
     this.failurePolicy = options.failurePolicy
     this.#pool = pool
     this.needs = needs
+    this.#observer = observer?.onFilterCall === undefined ? undefined : observer
   }
 
   static async load (options: ResolvedFilterOptions, ctx: FilterContext): Promise<Filter> {
@@ -83,7 +87,7 @@ export class Filter {
     const first = pool.acquire() as Lease<GuestInstance>
     pool.release(first)
     pool.warm()
-    return new Filter(options, source, compiled.sha256, compiled.size, abi, pool, needs as FilterNeeds)
+    return new Filter(options, source, compiled.sha256, compiled.size, abi, pool, needs as FilterNeeds, ctx.observer)
   }
 
   get state (): FilterState {
@@ -137,11 +141,47 @@ export class Filter {
   }
 
   #run (ex: Exchange, phase: Phase): Decision | Promise<Decision> {
+    if (this.#observer !== undefined) return this.#observed(ex, phase)
+    return this.#acquireAndCall(ex, phase)
+  }
+
+  #acquireAndCall (ex: Exchange, phase: Phase): Decision | Promise<Decision> {
     if (this.#state === 'closed') throw waferError('WAFER_ERR_FILTER_CLOSED', [this.name], { filter: this.name })
     this.#calls++
     const lease = this.#pool.acquire()
     if (lease instanceof Promise) return lease.then((l) => this.#call(l, ex, phase))
     return this.#call(lease, ex, phase)
+  }
+
+  #observed (ex: Exchange, phase: Phase): Decision | Promise<Decision> {
+    const start = performance.now()
+    const report = (outcome: FilterCallEvent['outcome'], err?: unknown): void => {
+      const event: FilterCallEvent = { filter: this.name, phase, outcome, durationMs: performance.now() - start }
+      if (err !== undefined) {
+        const code = (err as { code?: unknown }).code
+        event.errorCode = typeof code === 'string' ? code : 'WAFER_ERR_INTERNAL'
+      }
+      try {
+        this.#observer?.onFilterCall?.(event)
+      } catch (observerError) {
+        ex.log.error({ err: observerError, filter: this.name }, 'a WaferObserver threw; ignored')
+      }
+    }
+    let result: Decision | Promise<Decision>
+    try {
+      result = this.#acquireAndCall(ex, phase)
+    } catch (err) {
+      report('error', err)
+      throw err
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (d) => { report(d.respond ? 'respond' : 'continue'); return d },
+        (err: unknown) => { report('error', err); throw err }
+      )
+    }
+    report(result.respond ? 'respond' : 'continue')
+    return result
   }
 
   #call (lease: Lease<GuestInstance>, ex: Exchange, phase: Phase): Decision | Promise<Decision> {

@@ -7,6 +7,7 @@ import { Chain } from './chain.js'
 import { Filter, type FilterStatus } from './filter.js'
 import { resolveFilterOptions, type FilterOptions } from './filter-options.js'
 import { ModuleCache } from './module-cache.js'
+import type { WaferObserver } from './observer.js'
 
 export interface WaferOptions {
   /** Filters by name. Names prefix store keys and appear in logs, errors and metrics. */
@@ -19,9 +20,11 @@ export interface WaferOptions {
   logger?: WaferLogger
   /** Distinct compiled modules kept in memory. Default 64. */
   moduleCacheSize?: number
+  /** Receives filter calls (phase, outcome, duration) for metrics. */
+  observer?: WaferObserver
 }
 
-const KNOWN = ['filters', 'chains', 'store', 'logger', 'moduleCacheSize']
+const KNOWN = ['filters', 'chains', 'store', 'logger', 'moduleCacheSize', 'observer']
 
 export interface WaferStatus {
   filters: FilterStatus[]
@@ -59,7 +62,7 @@ export class Wafer {
     const resolved = Object.entries(options.filters).map(([name, f]) => resolveFilterOptions(name, f))
     const logger: WaferLogger = options.logger ?? pino({ name: 'wafer' })
     const store = options.store ?? new MemoryStore()
-    const ctx = { cache: new ModuleCache(options.moduleCacheSize), store, logger }
+    const ctx = { cache: new ModuleCache(options.moduleCacheSize), store, logger, observer: options.observer }
     const results = await Promise.allSettled(resolved.map((r) => Filter.load(r, ctx)))
     const filters = new Map<string, Filter>()
     let failure: unknown
