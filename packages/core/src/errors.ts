@@ -8,6 +8,9 @@ import { format } from 'node:util'
  */
 export const errorTable = {
   WAFER_ERR_OPTIONS_INVALID: { status: 500, message: 'Invalid Wafer options: %s' },
+  WAFER_ERR_CONFIG_READ: { status: 500, message: 'Cannot read config file %s: %s' },
+  WAFER_ERR_CONFIG_PARSE: { status: 500, message: 'Cannot parse config file %s: %s' },
+  WAFER_ERR_CONFIG_INVALID: { status: 500, message: 'Invalid config %s:%s' },
   WAFER_ERR_MODULE_READ: { status: 500, message: 'Cannot read filter module %s: %s' },
   WAFER_ERR_MODULE_INVALID: { status: 500, message: 'Filter module %s is not a valid WebAssembly module: %s' },
   WAFER_ERR_ABI_MISSING_VERSION: {
@@ -35,6 +38,10 @@ export const errorTable = {
   WAFER_ERR_STATE: { status: 500, message: 'Key-value store operation %s failed for filter "%s": %s' },
   WAFER_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body exceeds the limit of %s bytes (bodyLimit)' },
   WAFER_ERR_RESPONSE_TOO_LARGE: { status: 500, message: 'The response body exceeds the %s bytes that response-body filters may read (responseBodyLimit)' },
+  WAFER_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers exceed the limit of %s bytes (server.headerLimit)' },
+  WAFER_ERR_BAD_PATH: { status: 400, message: 'The request path %s cannot be forwarded: %s' },
+  WAFER_ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'Upstream %s could not be reached: %s' },
+  WAFER_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'Upstream %s did not answer within %s ms' },
   WAFER_ERR_INTERNAL: { status: 500, message: 'Internal Wafer error in %s: %s' }
 } as const satisfies Record<string, { status: number, message: string }>
 

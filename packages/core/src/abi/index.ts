@@ -1,7 +1,7 @@
 import { waferError } from '../errors.js'
 import type { ModuleInfo } from '../runtime/wasm-binary.js'
 import { nativeAbiV1 } from './native/index.js'
-import type { GuestAbi } from './types.js'
+import type { AbiDescriptor, GuestAbi } from './types.js'
 
 /** ABIs this host speaks, by the version number in `wafer_abi_version_<N>`. */
 const NATIVE: ReadonlyMap<number, GuestAbi> = new Map([[1, nativeAbiV1]])
@@ -33,4 +33,9 @@ export function selectAbi (info: ModuleInfo, source: string): GuestAbi {
   const abi = NATIVE.get(version)
   if (abi === undefined) throw waferError('WAFER_ERR_ABI_VERSION', [source, `version ${version} (wafer_abi_version_${version})`, supportedAbis()])
   return abi
+}
+
+/** Selects and validates a module's ABI without instantiating it (for `wafer inspect`). */
+export function checkAbi (info: ModuleInfo, source: string): AbiDescriptor {
+  return selectAbi(info, source).validate(info, source)
 }

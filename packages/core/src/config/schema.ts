@@ -1,0 +1,167 @@
+import { defaultPoolOptions as pool } from '../runtime/pool.js'
+import { CAPABILITIES, configDefaults as d, HTTP_METHODS, LOG_LEVELS, MATCH_TYPES, NAME_PATTERN, TIMER_MAX } from './defaults.js'
+
+/*
+ * The JSON Schema (draft-07, which ajv's default build implements) of a Wafer config file.
+ * docs/config.schema.json is generated from this object by scripts/config-schema.mjs, and a
+ * test keeps the two equal. Every object is closed (`additionalProperties: false`): a
+ * misspelt key is an error, never silently ignored. Checks a schema cannot express (references
+ * between sections, pool.min <= pool.max, upstream XOR respond) are in check-config.ts.
+ */
+
+export const PATH_PATTERN = '^/[^?#\\s]*$'
+export const HOST_PATTERN = '^([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$'
+export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
+export const HEADER_VALUE_PATTERN = '^[^\\r\\n\\u0000]*$'
+export const URL_PATTERN = '^https?://'
+export const BIND_PATTERN = '^\\S+$'
+
+type Node = Record<string, unknown>
+
+function int (description: string, minimum: number, maximum?: number, def?: number): Node {
+  return { type: 'integer', description, minimum, ...(maximum === undefined ? {} : { maximum }), ...(def === undefined ? {} : { default: def }) }
+}
+
+function closed (description: string, properties: Record<string, Node>, required?: string[]): Node {
+  return { type: 'object', description, additionalProperties: false, ...(required === undefined ? {} : { required }), properties }
+}
+
+const name = (description: string): Node => ({ type: 'string', description, pattern: NAME_PATTERN })
+
+const anyJson = (description: string): Node => ({ description })
+
+const chainEntry: Node = {
+  type: ['string', 'object'],
+  description: 'A filter name, or { filter, enabled, config } to disable the entry or override the filter\'s config for this use.',
+  if: { type: 'string' },
+  then: name('Shorthand: the name of a declared filter.'),
+  else: closed('Long form of a chain entry.', {
+    filter: name('The name of a declared filter.'),
+    enabled: { type: 'boolean', description: 'false drops this entry from the chain.', default: d.entry.enabled },
+    config: anyJson('Replaces the filter\'s config for this use only. The use becomes a derived filter named <filter>.<chain>.<position> (<filter>.route<index>.<position> in a route\'s inline chain).')
+  }, ['filter'])
+}
+
+const chain: Node = {
+  type: 'array',
+  description: 'Filters in the order they see the request (responses pass through them in reverse).',
+  items: chainEntry
+}
+
+const filter = closed('A WebAssembly filter.', {
+  module: { type: 'string', description: 'Path to the .wasm file; a relative path is resolved against the directory of the config file.', minLength: 1 },
+  config: { ...anyJson('Any JSON value, handed to the filter\'s wafer_init.'), default: {} },
+  pool: closed('Instance pool sizing. Omitted fields take the runtime defaults.', {
+    min: int('Instances created up front and kept warm. Must not exceed max.', 0, undefined, pool.min),
+    max: int('Most instances alive at once (busy + idle).', 1, undefined, pool.max),
+    maxWaiting: int('Most requests waiting for an instance when all are busy; more fail at once with 503.', 0, undefined, pool.maxWaiting),
+    acquireTimeoutMs: int('How long a request may wait for an instance before it fails with 503.', 1, TIMER_MAX, pool.acquireTimeoutMs),
+    maxUses: int('Replace an instance after this many uses; 0 never replaces.', 0, undefined, pool.maxUses)
+  }),
+  failurePolicy: {
+    type: 'string',
+    description: 'What a request gets when this filter fails: fail-closed answers with a JSON error, fail-open skips the filter.',
+    enum: ['fail-closed', 'fail-open'],
+    default: d.filter.failurePolicy
+  },
+  limits: closed('Resource limits. Validated now; enforced once the sandbox work lands.', {
+    fuel: int('Instructions a single call may execute.', 1000),
+    memoryPages: int('Most linear memory the guest may grow to, in 64 KiB pages.', 1, 65536),
+    timeoutMs: int('Wall-clock bound on a single call, in milliseconds.', 1, TIMER_MAX)
+  }),
+  capabilities: {
+    type: 'array',
+    description: 'Host features the filter may use. Validated now; enforced once the sandbox work lands.',
+    uniqueItems: true,
+    items: { type: 'string', description: 'A host capability.', enum: [...CAPABILITIES] }
+  }
+}, ['module'])
+
+const route = closed('A route: which requests it matches, the filters they go through, and where they go.', {
+  match: closed('Which requests this route takes.', {
+    path: { type: 'string', description: 'The path to match; must start with "/". Meaning depends on type.', pattern: PATH_PATTERN },
+    type: {
+      type: 'string',
+      description: 'prefix: path and everything below it, by whole segments (/api matches /api and /api/x, not /apix); exact: that path only; pattern: Fastify route syntax (/users/:id, /files/*).',
+      enum: [...MATCH_TYPES],
+      default: d.match.type
+    },
+    methods: {
+      type: 'array',
+      description: 'HTTP methods this route takes, upper case. Default: GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS.',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', description: 'An HTTP method.', enum: [...HTTP_METHODS] }
+    },
+    host: { type: 'string', description: 'Only requests whose Host header equals this value (include :port when clients send one). Lower-cased when loaded.', pattern: HOST_PATTERN }
+  }, ['path']),
+  chain: {
+    type: ['string', 'array'],
+    description: 'The name of a declared chain, or an inline list of chain entries. Omitted: no filters.',
+    if: { type: 'string' },
+    then: name('The name of a declared chain.'),
+    else: chain
+  },
+  upstream: { type: 'string', description: 'Proxy matched requests to this http(s) URL, which may have a base path. Exactly one of upstream and respond.', pattern: URL_PATTERN },
+  timeoutMs: int('Upstream timeout in milliseconds. Only with upstream.', 1, TIMER_MAX, d.upstream.timeoutMs),
+  respond: closed('Answer matched requests with this static response. Exactly one of upstream and respond.', {
+    status: int('HTTP status.', 200, 599, d.respond.status),
+    headers: {
+      type: 'object',
+      description: 'Response headers, name -> value.',
+      propertyNames: { type: 'string', description: 'An HTTP header name (a token).', pattern: HEADER_NAME_PATTERN },
+      additionalProperties: { type: 'string', description: 'A header value, without CR, LF or NUL.', pattern: HEADER_VALUE_PATTERN },
+      default: {}
+    },
+    body: { type: 'string', description: 'Response body.', default: d.respond.body }
+  })
+}, ['match'])
+
+export const configSchema = deepFreeze({
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Wafer gateway configuration',
+  ...closed('A Wafer gateway config file (YAML or JSON): WebAssembly filters, the chains they form, and the routes that use them.', {
+    $schema: { type: 'string', description: 'Ignored by Wafer; lets editors find this schema.' },
+    version: { description: 'Config format version. Optional; if present it must be 1.', const: 1 },
+    server: closed('The public HTTP server.', {
+      host: { type: 'string', description: 'Address to listen on.', pattern: BIND_PATTERN, default: d.server.host },
+      port: int('Port to listen on; 0 picks any free port.', 0, 65535, d.server.port),
+      bodyLimit: int('Largest request body accepted, in bytes; larger bodies get 413.', 0, undefined, d.server.bodyLimit),
+      headerLimit: int('Largest request header section accepted, in bytes (Node.js maxHeaderSize); larger get 431.', 1024, 1048576, d.server.headerLimit),
+      logger: closed('Logging.', {
+        level: { type: 'string', description: 'pino log level.', enum: [...LOG_LEVELS], default: d.server.logLevel }
+      }),
+      shutdownTimeoutMs: int('How long a graceful shutdown waits for requests in flight, in milliseconds.', 0, TIMER_MAX, d.server.shutdownTimeoutMs)
+    }),
+    admin: closed('The admin server (status and metrics).', {
+      enabled: { type: 'boolean', description: 'Whether to start the admin server.', default: d.admin.enabled },
+      host: { type: 'string', description: 'Address to listen on.', pattern: BIND_PATTERN, default: d.admin.host },
+      port: int('Port to listen on; 0 picks any free port.', 0, 65535, d.admin.port)
+    }),
+    filters: {
+      type: 'object',
+      description: 'The filters, by name. The name prefixes the filter\'s key-value keys and appears in logs.',
+      propertyNames: name('A filter name: 1-64 letters, digits, "_", "." or "-", starting with a letter or digit.'),
+      additionalProperties: filter
+    },
+    chains: {
+      type: 'object',
+      description: 'Named chains: ordered lists of filters that routes refer to by name.',
+      propertyNames: name('A chain name: 1-64 letters, digits, "_", "." or "-", starting with a letter or digit.'),
+      additionalProperties: chain
+    },
+    routes: {
+      type: 'array',
+      description: 'Routes. Each has exactly one of upstream and respond.',
+      items: route
+    }
+  }, ['filters'])
+})
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}

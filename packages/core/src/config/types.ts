@@ -1,0 +1,131 @@
+import type { FailurePolicy } from '../runtime/filter-options.js'
+import type { PoolOptions } from '../runtime/pool.js'
+import type { CAPABILITIES, HTTP_METHODS, LOG_LEVELS, MATCH_TYPES } from './defaults.js'
+
+export type LogLevel = typeof LOG_LEVELS[number]
+export type Capability = typeof CAPABILITIES[number]
+export type RouteMatchType = typeof MATCH_TYPES[number]
+export type HttpMethod = typeof HTTP_METHODS[number]
+
+/** Resource limits of a filter. Validated now; enforced once the sandbox work lands. */
+export interface FilterLimits {
+  /** Instructions a single call may execute (>= 1000). */
+  fuel?: number
+  /** Most linear memory, in 64 KiB pages (1..65536). */
+  memoryPages?: number
+  /** Wall-clock bound on a single call, in milliseconds. */
+  timeoutMs?: number
+}
+
+// ---- The config file as written: everything optional that the file may omit. ----
+
+/** A chain entry: a filter name, or the long form. */
+export type ChainEntryConfig = string | {
+  filter: string
+  /** Default true; false drops the entry. */
+  enabled?: boolean
+  /** Replaces the filter's config for this use (which becomes a derived filter). */
+  config?: unknown
+}
+
+export interface FilterConfig {
+  /** Path to the .wasm file, relative to the config file's directory unless absolute. */
+  module: string
+  config?: unknown
+  pool?: Partial<PoolOptions>
+  failurePolicy?: FailurePolicy
+  limits?: FilterLimits
+  capabilities?: Capability[]
+}
+
+export interface RouteConfig {
+  match: {
+    path: string
+    type?: RouteMatchType
+    methods?: HttpMethod[]
+    host?: string
+  }
+  /** A chain name or an inline list of entries; omitted means no filters. */
+  chain?: string | ChainEntryConfig[]
+  /** An http(s) URL. Exactly one of `upstream` and `respond`. */
+  upstream?: string
+  timeoutMs?: number
+  respond?: { status?: number, headers?: Record<string, string>, body?: string }
+}
+
+/** A Wafer gateway config file (YAML or JSON), as written. */
+export interface GatewayConfig {
+  /** Lets editors find the schema; ignored. */
+  $schema?: string
+  version?: 1
+  server?: {
+    host?: string
+    port?: number
+    bodyLimit?: number
+    headerLimit?: number
+    logger?: { level?: LogLevel }
+    shutdownTimeoutMs?: number
+  }
+  admin?: { enabled?: boolean, host?: string, port?: number }
+  filters: Record<string, FilterConfig>
+  chains?: Record<string, ChainEntryConfig[]>
+  routes?: RouteConfig[]
+}
+
+// ---- The resolved config: defaults filled, paths absolute, chains flattened; frozen. ----
+
+/**
+ * A filter: what `createWafer({ filters })` takes, plus the sandbox settings (`limits`,
+ * `capabilities`), which the runtime does not accept yet; `toWaferFilters()` leaves them out.
+ */
+export interface ResolvedFilter {
+  /** Absolute path to the .wasm file. */
+  readonly module: string
+  readonly config: unknown
+  /** As written; the runtime fills the rest from its defaults. Absent when not written. */
+  readonly pool?: Readonly<Partial<PoolOptions>>
+  readonly failurePolicy: FailurePolicy
+  /** Validated; enforced once the sandbox work lands. Absent when not written. */
+  readonly limits?: Readonly<FilterLimits>
+  /** Validated; enforced once the sandbox work lands. Absent when not written. */
+  readonly capabilities?: readonly Capability[]
+}
+
+export interface ResolvedRoute {
+  /** Position in the file's `routes`, for messages and derived filter names. */
+  readonly index: number
+  readonly match: {
+    readonly path: string
+    readonly type: RouteMatchType
+    /** `undefined`: every method. */
+    readonly methods: HttpMethod[] | undefined
+    /** Lower case; `undefined`: any host. */
+    readonly host: string | undefined
+  }
+  /** Filter names in order (derived names included), possibly empty. */
+  readonly chain: string[]
+  /** The named chain used, or `undefined` for an inline chain or none. */
+  readonly chainName: string | undefined
+  readonly upstream?: { readonly url: string, readonly timeoutMs: number }
+  readonly respond?: { readonly status: number, readonly headers: Readonly<Record<string, string>>, readonly body: string }
+}
+
+export interface ResolvedConfig {
+  /** Absolute path of the file, or `"<object>"`. */
+  readonly source: string
+  readonly version: 1
+  readonly server: {
+    readonly host: string
+    readonly port: number
+    readonly bodyLimit: number
+    readonly headerLimit: number
+    readonly logLevel: LogLevel
+    readonly shutdownTimeoutMs: number
+  }
+  readonly admin: { readonly enabled: boolean, readonly host: string, readonly port: number }
+  /** Declared and derived filters, by name; `toWaferFilters()` gives what `createWafer` takes. */
+  readonly filters: Readonly<Record<string, ResolvedFilter>>
+  /** Named chains, flattened to filter names; disabled entries dropped. */
+  readonly chains: Readonly<Record<string, string[]>>
+  readonly routes: readonly ResolvedRoute[]
+}

@@ -1,0 +1,130 @@
+import { STATUS_CODES } from 'node:http'
+import replyFrom from '@fastify/reply-from'
+import { WaferError } from '@wafer/core'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
+
+/** A route from a gateway config, as `loadConfig()` resolves it (docs/config.md). */
+export interface ConfigRoute {
+  index: number
+  match: { path: string, type: 'prefix' | 'exact' | 'pattern', methods?: readonly string[] | undefined, host?: string | undefined }
+  /** Filter names, in order; empty for no filters. */
+  chain: readonly string[]
+  upstream?: { url: string, timeoutMs: number } | undefined
+  respond?: { status: number, headers?: Record<string, string> | undefined, body?: string | undefined } | undefined
+}
+
+/** Observes proxied exchanges, for metrics. */
+export interface UpstreamObserver {
+  onUpstreamResponse? (route: ConfigRoute, status: number): void
+  onUpstreamError? (route: ConfigRoute, code: string): void
+}
+
+export interface ConfigRoutesOptions {
+  routes: readonly ConfigRoute[]
+  observer?: UpstreamObserver | undefined
+}
+
+const ALL_METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
+const TIMEOUTS = new Set(['FST_REPLY_FROM_GATEWAY_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'FST_REPLY_FROM_CONNECT_TIMEOUT'])
+
+/**
+ * Registers a config's routes in their own encapsulated scope: bodies are passed through as
+ * bytes (no JSON re-serialisation on the way to the upstream), and proxying uses
+ * @fastify/reply-from (undici).
+ */
+export async function configRoutes (scope: FastifyInstance, options: ConfigRoutesOptions): Promise<void> {
+  const { routes, observer } = options
+  // The gateway forwards bodies as received (after filters), whatever their type.
+  scope.removeAllContentTypeParsers()
+  scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
+  if (routes.some((r) => r.upstream !== undefined)) {
+    await scope.register(replyFrom, { undici: { connections: 128, keepAliveTimeout: 10_000 }, disableRequestLogging: true })
+  }
+  for (const route of routes) {
+    const handler = route.upstream !== undefined ? proxyHandler(route, observer) : staticHandler(route)
+    for (const url of urlsFor(route.match)) {
+      scope.route({
+        // A copy: Fastify normalises the method list in place, and the resolved config is frozen.
+        method: [...(route.match.methods ?? ALL_METHODS)] as HTTPMethods[],
+        url,
+        ...(route.match.host === undefined ? {} : { constraints: { host: route.match.host } }),
+        // An empty chain means no filters, not the global chain.
+        config: { wafer: route.chain.length === 0 ? false : { chain: [...route.chain] } },
+        handler
+      })
+    }
+  }
+}
+
+/**
+ * Fastify route paths for a match. A prefix matches whole path segments: `/api` matches `/api`
+ * and `/api/x`, not `/apix`.
+ */
+export function urlsFor (match: ConfigRoute['match']): string[] {
+  if (match.type !== 'prefix') return [match.path]
+  if (match.path === '/') return ['/', '/*']
+  const base = match.path.endsWith('/') ? match.path.slice(0, -1) : match.path
+  return [base, `${base}/*`]
+}
+
+function staticHandler (route: ConfigRoute): RouteHandlerMethod {
+  const respond = route.respond ?? { status: 404 }
+  return function waferStaticRoute (_request, reply) {
+    reply.code(respond.status)
+    if (respond.headers !== undefined) reply.headers(respond.headers)
+    return reply.send(respond.body ?? '')
+  }
+}
+
+function proxyHandler (route: ConfigRoute, observer: UpstreamObserver | undefined): RouteHandlerMethod {
+  const upstream = route.upstream as NonNullable<ConfigRoute['upstream']>
+  const base = upstream.url.endsWith('/') ? upstream.url.slice(0, -1) : upstream.url
+  const label = `${base} (route ${route.index}, ${route.match.path})`
+  return function waferProxyRoute (request: FastifyRequest, reply: FastifyReply) {
+    try {
+      reply.from(base + request.url, {
+        timeout: upstream.timeoutMs,
+        rewriteRequestHeaders: (req, headers) => forwardedHeaders(req as FastifyRequest, headers),
+        onResponse: (_req, rep, res) => {
+          observer?.onUpstreamResponse?.(route, res.statusCode)
+          rep.send(res.stream)
+        },
+        onError: (rep, { error }) => {
+          const code = (error as { code?: string }).code ?? 'ERROR'
+          observer?.onUpstreamError?.(route, code)
+          const err = TIMEOUTS.has(code)
+            ? new WaferError('WAFER_ERR_UPSTREAM_TIMEOUT', [label, upstream.timeoutMs], { cause: error })
+            : new WaferError('WAFER_ERR_UPSTREAM_UNAVAILABLE', [label, describeCause(error)], { cause: error })
+          rep.log.error({ err, route: route.index }, err.message)
+          sendError(rep as FastifyReply, err.statusCode, err.code, err.code === 'WAFER_ERR_UPSTREAM_TIMEOUT' ? 'The upstream service did not answer in time' : 'The upstream service could not be reached')
+        }
+      })
+    } catch (err) {
+      // reply-from refuses paths it cannot forward safely (malformed escapes, `..` segments).
+      request.log.warn({ err }, 'request path cannot be forwarded')
+      sendError(reply, 400, 'WAFER_ERR_BAD_PATH', 'The request path cannot be forwarded')
+    }
+    return reply
+  }
+}
+
+/** The JSON error shape Fastify uses, without internal addresses (those are in the log line). */
+function sendError (reply: FastifyReply, status: number, code: string, message: string): void {
+  reply.code(status).header('content-type', 'application/json; charset=utf-8')
+    .send(JSON.stringify({ statusCode: status, code, error: STATUS_CODES[status], message }))
+}
+
+function forwardedHeaders (request: FastifyRequest, headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+  const prior = headers['x-forwarded-for']
+  return {
+    ...headers,
+    'x-forwarded-for': prior === undefined ? request.ip : `${String(prior)}, ${request.ip}`,
+    'x-forwarded-proto': request.protocol,
+    'x-forwarded-host': request.headers.host
+  }
+}
+
+function describeCause (error: unknown): string {
+  const cause = (error as { cause?: { code?: string, message?: string } }).cause
+  return cause?.code ?? cause?.message ?? (error as Error).message
+}

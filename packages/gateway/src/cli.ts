@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { pino } from 'pino'
+import { Gateway } from './gateway.js'
+import { formatReport, inspectModule } from './inspect.js'
+
+const USAGE = `Usage:
+  wafer serve --config <file> [--port <n>] [--host <addr>] [--admin-port <n>]
+      Run the gateway described by a config file (YAML or JSON). SIGTERM/SIGINT stop it
+      gracefully: in-flight requests finish (bounded by server.shutdownTimeoutMs).
+  wafer validate --config <file>
+      Check the config against the schema, and that every module loads and speaks a known ABI.
+      Exit 0 when valid, 1 with the problems listed otherwise.
+  wafer inspect <module.wasm> [--json]
+      Show a module's ABI and version, exports and imports with signatures, size and sha256.
+  wafer --help | --version`
+
+function fail (message: string, code = 1): never {
+  process.stderr.write(`${message}\n`)
+  process.exit(code)
+}
+
+function port (value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`${flag} must be a port number 0-65535, got "${value}"\n\n${USAGE}`, 2)
+  return n
+}
+
+async function main (argv: string[]): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string', short: 'p' },
+        host: { type: 'string' },
+        'admin-port': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' }
+      }
+    })
+  } catch (err) {
+    fail(`${(err as Error).message}\n\n${USAGE}`, 2)
+  }
+  const { values, positionals } = parsed
+  const [command, ...rest] = positionals
+  if (values.version === true) {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+    process.stdout.write(`${pkg.version}\n`)
+    return
+  }
+  if (values.help === true || command === undefined) {
+    process.stdout.write(`${USAGE}\n`)
+    if (command === undefined && values.help !== true) process.exitCode = 2
+    return
+  }
+
+  if (command === 'inspect') {
+    const file = rest[0]
+    if (file === undefined) fail(`inspect needs a module file\n\n${USAGE}`, 2)
+    try {
+      const report = await inspectModule(file)
+      process.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`)
+      if (report.abi === undefined) process.exitCode = 1
+    } catch (err) {
+      fail((err as Error).message)
+    }
+    return
+  }
+
+  if (command !== 'serve' && command !== 'validate') fail(`unknown command "${command}"\n\n${USAGE}`, 2)
+  const config = values.config ?? fail(`${command} needs --config <file>\n\n${USAGE}`, 2)
+
+  if (command === 'validate') {
+    let gateway: Gateway
+    try {
+      gateway = await Gateway.create({ config, logger: pino({ level: 'silent' }) })
+    } catch (err) {
+      fail(`✗ ${(err as Error).message}`)
+    }
+    const c = gateway.config
+    await gateway.close()
+    process.stdout.write(`✓ ${config}: ${Object.keys(c.filters).length} filters, ${Object.keys(c.chains).length} chains, ${c.routes.length} routes; every module loaded\n`)
+    return
+  }
+
+  const overrides = { port: port(values.port, '--port'), host: values.host, adminPort: port(values['admin-port'], '--admin-port') }
+  let gateway: Gateway
+  try {
+    gateway = await Gateway.create({
+      config,
+      ...(overrides.port === undefined ? {} : { port: overrides.port }),
+      ...(overrides.host === undefined ? {} : { host: overrides.host }),
+      ...(overrides.adminPort === undefined ? {} : { adminPort: overrides.adminPort })
+    })
+  } catch (err) {
+    // Nothing is listening yet: a broken config never starts serving.
+    fail(`✗ ${(err as Error).message}`)
+  }
+  const { url, adminUrl } = await gateway.listen()
+  gateway.app.log.info({ url, adminUrl }, `wafer gateway listening on ${url}${adminUrl === undefined ? '' : `, admin on ${adminUrl}`}`)
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      gateway.app.log.info(`${signal}: finishing in-flight requests`)
+      gateway.close().then(() => process.exit(0), (err: unknown) => {
+        gateway.app.log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      })
+    })
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => fail(`wafer: ${(err as Error).stack ?? String(err)}`))

@@ -1,0 +1,130 @@
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
+import { loadConfig, WaferError, type GatewayConfig, type ResolvedConfig } from '@wafer/core'
+import wafer from '@wafer/fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { adminServer } from './admin.js'
+import { GatewayMetrics } from './metrics.js'
+
+export interface GatewayOptions {
+  /** A gateway config file (YAML or JSON) or the config object; see docs/config.md. */
+  config: string | GatewayConfig
+  /** Overrides `server.port` (the CLI's `--port`). */
+  port?: number
+  /** Overrides `server.host`. */
+  host?: string
+  /** Overrides `admin.port`. */
+  adminPort?: number
+  /** A logger to use instead of one built from `server.logger.level` (tests pass a silent one). */
+  logger?: FastifyBaseLogger
+}
+
+export interface GatewayAddresses {
+  url: string
+  adminUrl: string | undefined
+}
+
+/**
+ * A Fastify server built from a gateway config: the Wafer plugin with the config's filters,
+ * chains and routes, an admin server (status and metrics), and a bounded graceful shutdown.
+ */
+export class Gateway {
+  readonly config: ResolvedConfig
+  readonly app: FastifyInstance
+  readonly admin: FastifyInstance | undefined
+  readonly metrics: GatewayMetrics
+  readonly #options: GatewayOptions
+  #closing: Promise<void> | undefined
+
+  private constructor (config: ResolvedConfig, app: FastifyInstance, admin: FastifyInstance | undefined, metrics: GatewayMetrics, options: GatewayOptions) {
+    this.config = config
+    this.app = app
+    this.admin = admin
+    this.metrics = metrics
+    this.#options = options
+  }
+
+  /** Validates the config and loads every filter; throws a coded error before anything listens. */
+  static async create (options: GatewayOptions): Promise<Gateway> {
+    const config = await loadConfig(options.config)
+    const { server } = config
+    const metrics = new GatewayMetrics()
+    const headerLimit = server.headerLimit
+    const app = Fastify({
+      ...(options.logger !== undefined ? { loggerInstance: options.logger } : { logger: { level: server.logLevel } }),
+      bodyLimit: server.bodyLimit,
+      http: { maxHeaderSize: headerLimit },
+      clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => clientError(err, socket, headerLimit),
+      return503OnClosing: true
+    }) as unknown as FastifyInstance
+    await app.register(wafer, { config: options.config, observer: metrics })
+    await app.ready()
+    metrics.attach(app.wafer)
+    const admin = config.admin.enabled ? await adminServer(app, config, metrics) : undefined
+    return new Gateway(config, app, admin, metrics, options)
+  }
+
+  async listen (): Promise<GatewayAddresses> {
+    const { server, admin } = this.config
+    const url = await this.app.listen({ port: this.#options.port ?? server.port, host: this.#options.host ?? server.host })
+    let adminUrl: string | undefined
+    if (this.admin !== undefined) {
+      try {
+        adminUrl = await this.admin.listen({ port: this.#options.adminPort ?? admin.port, host: admin.host })
+      } catch (err) {
+        await this.app.close()
+        throw err
+      }
+    }
+    return { url, adminUrl }
+  }
+
+  /**
+   * Stops accepting connections and lets in-flight requests finish, for at most
+   * `server.shutdownTimeoutMs`; connections still open then are closed.
+   */
+  close (): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close (): Promise<void> {
+    const limit = this.config.server.shutdownTimeoutMs
+    let timer: NodeJS.Timeout | undefined
+    const forced = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.app.log.warn(`requests still in flight after ${limit} ms (server.shutdownTimeoutMs); closing their connections`)
+        this.app.server.closeAllConnections()
+        resolve()
+      }, limit)
+      timer.unref()
+    })
+    await Promise.race([this.app.close(), forced])
+    clearTimeout(timer)
+    await this.admin?.close()
+  }
+}
+
+export function createGateway (options: GatewayOptions): Promise<Gateway> {
+  return Gateway.create(options)
+}
+
+/** Like Fastify's default client error handler, but the 431 names the limit and carries a code. */
+function clientError (err: Error & { code?: string }, socket: Socket, headerLimit: number): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  let status = 400
+  let body: Record<string, unknown> = { statusCode: 400, error: STATUS_CODES[400], message: 'Client Error' }
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    const e = new WaferError('WAFER_ERR_HEADERS_TOO_LARGE', [headerLimit])
+    status = 431
+    body = { statusCode: 431, code: e.code, error: STATUS_CODES[431], message: e.message }
+  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408
+    body = { statusCode: 408, error: STATUS_CODES[408], message: 'Client Timeout' }
+  }
+  if (socket.writable) {
+    const json = JSON.stringify(body)
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${json}`)
+  }
+  socket.destroy(err)
+}

@@ -1,0 +1,71 @@
+import type { FilterCallEvent, Wafer, WaferObserver } from '@wafer/core'
+import type { ConfigRoute, UpstreamObserver } from '@wafer/fastify'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * The gateway's Prometheus metrics, on a registry of its own (never prom-client's global one,
+ * so embedding the gateway does not collide with the application's metrics).
+ */
+export class GatewayMetrics implements WaferObserver, UpstreamObserver {
+  readonly registry = new Registry()
+  readonly #calls: Counter<'filter' | 'phase' | 'outcome'>
+  readonly #failures: Counter<'filter' | 'code'>
+  readonly #duration: Histogram<'filter' | 'phase'>
+  readonly #upstream: Counter<'route' | 'status'>
+  readonly #upstreamErrors: Counter<'route' | 'code'>
+  #wafer: Wafer | undefined
+
+  constructor () {
+    const registers = [this.registry]
+    collectDefaultMetrics({ register: this.registry, prefix: 'wafer_process_' })
+    this.#calls = new Counter({ name: 'wafer_filter_calls_total', help: 'Filter calls by phase and outcome (continue, respond, error)', labelNames: ['filter', 'phase', 'outcome'], registers })
+    this.#failures = new Counter({ name: 'wafer_filter_failures_total', help: 'Failed filter calls by error code', labelNames: ['filter', 'code'], registers })
+    this.#duration = new Histogram({
+      name: 'wafer_filter_duration_seconds',
+      help: 'Time spent in each filter call, including asynchronous waits',
+      labelNames: ['filter', 'phase'],
+      buckets: [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005, 0.025, 0.1, 0.5, 2],
+      registers
+    })
+    this.#upstream = new Counter({ name: 'wafer_upstream_responses_total', help: 'Upstream responses by route and status code', labelNames: ['route', 'status'], registers })
+    this.#upstreamErrors = new Counter({ name: 'wafer_upstream_errors_total', help: 'Upstream failures (refused, reset, timeout) by route and error code', labelNames: ['route', 'code'], registers })
+    const metrics = this
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'wafer_pool_instances',
+      help: 'Filter instances by state (idle, busy)',
+      labelNames: ['filter', 'state'],
+      registers,
+      collect () {
+        this.reset()
+        for (const f of metrics.#wafer?.status().filters ?? []) {
+          this.set({ filter: f.name, state: 'idle' }, f.pool.idle)
+          this.set({ filter: f.name, state: 'busy' }, f.pool.busy)
+        }
+      }
+    })
+  }
+
+  /** The runtime whose pools the gauge reports. */
+  attach (wafer: Wafer): void {
+    this.#wafer = wafer
+  }
+
+  onFilterCall (e: FilterCallEvent): void {
+    this.#calls.inc({ filter: e.filter, phase: e.phase, outcome: e.outcome })
+    this.#duration.observe({ filter: e.filter, phase: e.phase }, e.durationMs / 1000)
+    if (e.errorCode !== undefined) this.#failures.inc({ filter: e.filter, code: e.errorCode })
+  }
+
+  onUpstreamResponse (route: ConfigRoute, status: number): void {
+    this.#upstream.inc({ route: routeLabel(route), status: String(status) })
+  }
+
+  onUpstreamError (route: ConfigRoute, code: string): void {
+    this.#upstreamErrors.inc({ route: routeLabel(route), code })
+  }
+}
+
+function routeLabel (route: ConfigRoute): string {
+  return `${route.index}:${route.match.path}`
+}
