@@ -14,4 +14,6 @@ export interface WaferLogger {
   warn: LogFn
   error: LogFn
   child (bindings: Record<string, unknown>): WaferLogger
+  /** pino's level check; when present, debug lines are only built if they will be written. */
+  isLevelEnabled? (level: string): boolean
 }

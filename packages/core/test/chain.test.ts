@@ -67,3 +67,16 @@ test('the body boundary: filters before the first body filter form the header-on
   assert.equal(ex.headers['x-body'], '5')
   await w.close()
 })
+
+test('filter decisions are logged at debug level, and not built at all above it', async () => {
+  const { captureLogger } = await import('../../../test/support/index.ts')
+  for (const level of ['debug', 'info']) {
+    const { logger, lines } = captureLogger(level)
+    const w = await createWafer({ logger, filters: { a: tag('A'), deny: { module: fixture('deny') } } })
+    const ex = new Exchange({ id: 'r', method: 'GET', url: '/', headers: {}, remoteAddress: '127.0.0.1', log: logger })
+    w.compose(['a', 'deny']).runRequest(ex)
+    const decisions = lines.filter((l) => l.decision !== undefined).map((l) => l.msg)
+    assert.deepEqual(decisions, level === 'debug' ? ['filter "a" continued', 'filter "deny" responded 403'] : [])
+    await w.close()
+  }
+})

@@ -1,4 +1,4 @@
-import { loadConfig, Wafer, WaferError, type Chain, type GatewayConfig, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
+import { loadConfig, toWaferFilters, Wafer, WaferError, type Chain, type GatewayConfig, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
 import type { FastifyBaseLogger, FastifyPluginAsync, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { configRoutes, type UpstreamObserver } from './config-routes.js'
@@ -114,19 +114,12 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
 
 /** The config's filters as the runtime takes them; sandbox settings are validated but not enforced yet. */
 function runtimeFilters (config: ResolvedConfig, log: FastifyBaseLogger): WaferOptions['filters'] {
-  const filters: WaferOptions['filters'] = {}
   for (const [name, f] of Object.entries(config.filters)) {
     if (f.limits !== undefined || f.capabilities !== undefined) {
       log.warn({ filter: name }, `filter "${name}": "limits" and "capabilities" are validated but not enforced yet (sandboxing is planned)`)
     }
-    filters[name] = {
-      module: f.module,
-      config: f.config,
-      failurePolicy: f.failurePolicy,
-      ...(f.pool === undefined ? {} : { pool: f.pool })
-    }
   }
-  return filters
+  return toWaferFilters(config)
 }
 
 /** Request filters run before the route's own hooks, so those see the filtered request. */

@@ -55,7 +55,9 @@ export class Gateway {
       bodyLimit: server.bodyLimit,
       http: { maxHeaderSize: headerLimit },
       clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => clientError(err, socket, headerLimit),
-      return503OnClosing: true
+      return503OnClosing: true,
+      // A request id from the client or a load balancer becomes the log reqId and the filters' `id`.
+      requestIdHeader: 'x-request-id'
     }) as unknown as FastifyInstance
     await app.register(wafer, { config: options.config, observer: metrics })
     await app.ready()

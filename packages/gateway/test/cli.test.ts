@@ -73,6 +73,30 @@ test('serve: a broken config exits non-zero with the errors, before listening', 
   assert.doesNotMatch(r.stdout + r.stderr, /listening/)
 })
 
+test('serve: listens, answers, uses the client request id, and exits 0 on SIGTERM after in-flight work', async (t) => {
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(root, 'examples/gateway/gateway.yaml'), '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => child.kill('SIGKILL'))
+  let out = ''
+  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr.on('data', (c: Buffer) => { out += c.toString() })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)
+      if (m?.[1] !== undefined) resolve(m[1])
+    })
+    child.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}:\n${out}`)))
+  })
+  const res = await fetch(`${url}/health`, { headers: { 'x-request-id': 'trace-123' } })
+  assert.equal(res.status, 200)
+  assert.equal(await res.text(), '{"ok":true}')
+  assert.equal(res.headers.get('x-request-id'), 'trace-123')
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  assert.equal(await exited, 0)
+  assert.match(out, /"reqId":"trace-123"/)
+  assert.match(out, /SIGTERM: finishing in-flight requests/)
+})
+
 test('inspect: ABI, exports and imports with signatures, size and sha256', async () => {
   const r = await wafer(['inspect', exampleFilter('rate-limit')])
   assert.equal(r.code, 0, r.stderr)

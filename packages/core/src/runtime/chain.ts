@@ -45,11 +45,13 @@ export class Chain {
         return decision
           .catch((err: unknown) => failed(filter, err, ex, 'request'))
           .then((d) => {
+            if (debug(ex)) logDecision(ex, filter, 'request', d)
             if (d.respond) return d
             ex.reached = i + 1
             return this.runRequest(ex, i + 1, to)
           })
       }
+      if (filter.hasRequestPhase && debug(ex)) logDecision(ex, filter, 'request', decision)
       if (decision.respond) return decision
       ex.reached = i + 1
     }
@@ -73,11 +75,25 @@ export class Chain {
       if (decision instanceof Promise) {
         return decision
           .catch((err: unknown) => failed(filter, err, ex, 'response'))
-          .then((d) => d.respond ? undefined : this.runResponse(ex, i - 1))
+          .then((d) => {
+            if (debug(ex)) logDecision(ex, filter, 'response', d)
+            return d.respond ? undefined : this.runResponse(ex, i - 1)
+          })
       }
+      if (debug(ex)) logDecision(ex, filter, 'response', decision)
       if (decision.respond) return
     }
   }
+}
+
+function debug (ex: Exchange): boolean {
+  return ex.log.isLevelEnabled?.('debug') ?? false
+}
+
+/** Filter decisions at debug level: what each filter did to this request. */
+function logDecision (ex: Exchange, filter: Filter, phase: 'request' | 'response', d: Decision): void {
+  if (d.respond) ex.log.debug({ filter: filter.name, phase, decision: 'respond', status: d.response.status }, `filter "${filter.name}" responded ${d.response.status}`)
+  else ex.log.debug({ filter: filter.name, phase, decision: 'continue' }, `filter "${filter.name}" continued`)
 }
 
 /** Applies the filter's failure policy: skip it (fail-open) or answer with an error (fail-closed). */
