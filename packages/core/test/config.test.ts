@@ -86,6 +86,7 @@ test('every omitted field takes its default', () => {
     version: 1,
     server: { host: '127.0.0.1', port: 8080, bodyLimit: 1048576, headerLimit: 16384, logLevel: 'info', shutdownTimeoutMs: 10000 },
     admin: { enabled: true, host: '127.0.0.1', port: 9901 },
+    reload: { watch: true, debounceMs: 250, drainTimeoutMs: 30000 },
     filters: { a: { module: '/base/a.wasm', config: {}, failurePolicy: 'fail-closed' } },
     chains: {},
     routes: [

@@ -1,7 +1,9 @@
 import { STATUS_CODES } from 'node:http'
 import replyFrom from '@fastify/reply-from'
-import { WaferError } from '@wafer/core'
+import { WaferError, type Wafer } from '@wafer/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
+import { routeChainName, type ConfigData } from './config-reload.js'
+import { generationOf } from './hooks.js'
 
 /** A route from a gateway config, as `loadConfig()` resolves it (docs/config.md). */
 export interface ConfigRoute {
@@ -22,6 +24,8 @@ export interface UpstreamObserver {
 export interface ConfigRoutesOptions {
   routes: readonly ConfigRoute[]
   observer?: UpstreamObserver | undefined
+  /** The runtime: each request takes its route's settings from the generation it entered. */
+  wafer: Wafer
 }
 
 const ALL_METHODS: HTTPMethods[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS']
@@ -33,7 +37,7 @@ const TIMEOUTS = new Set(['FST_REPLY_FROM_GATEWAY_TIMEOUT', 'UND_ERR_HEADERS_TIM
  * @fastify/reply-from (undici).
  */
 export async function configRoutes (scope: FastifyInstance, options: ConfigRoutesOptions): Promise<void> {
-  const { routes, observer } = options
+  const { routes, observer, wafer } = options
   // The gateway forwards bodies as received (after filters), whatever their type.
   scope.removeAllContentTypeParsers()
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
@@ -41,15 +45,18 @@ export async function configRoutes (scope: FastifyInstance, options: ConfigRoute
     await scope.register(replyFrom, { undici: { connections: 128, keepAliveTimeout: 10_000 }, disableRequestLogging: true })
   }
   for (const route of routes) {
-    const handler = route.upstream !== undefined ? proxyHandler(route, observer) : staticHandler(route)
+    // The settings of this route in the generation the request runs on (a reload may change them).
+    const current = (request: FastifyRequest): ConfigRoute =>
+      ((generationOf(request) ?? wafer.generation).data as ConfigData).routes[route.index] as ConfigRoute
+    const handler = dispatch(current, observer)
     for (const url of urlsFor(route.match)) {
       scope.route({
         // A copy: Fastify normalises the method list in place, and the resolved config is frozen.
         method: [...(route.match.methods ?? ALL_METHODS)] as HTTPMethods[],
         url,
         ...(route.match.host === undefined ? {} : { constraints: { host: route.match.host } }),
-        // An empty chain means no filters, not the global chain.
-        config: { wafer: route.chain.length === 0 ? false : { chain: [...route.chain] } },
+        // Always a chain (possibly empty), so every request is bound to one generation.
+        config: { wafer: { chain: routeChainName(route.index) } },
         handler
       })
     }
@@ -67,45 +74,45 @@ export function urlsFor (match: ConfigRoute['match']): string[] {
   return [base, `${base}/*`]
 }
 
-function staticHandler (route: ConfigRoute): RouteHandlerMethod {
-  const respond = route.respond ?? { status: 404 }
-  return function waferStaticRoute (_request, reply) {
+function dispatch (current: (request: FastifyRequest) => ConfigRoute, observer: UpstreamObserver | undefined): RouteHandlerMethod {
+  return function waferConfigRoute (request: FastifyRequest, reply: FastifyReply) {
+    const route = current(request)
+    if (route.upstream !== undefined) return proxy(route, request, reply, observer)
+    const respond = route.respond ?? { status: 404 }
     reply.code(respond.status)
     if (respond.headers !== undefined) reply.headers(respond.headers)
     return reply.send(respond.body ?? '')
   }
 }
 
-function proxyHandler (route: ConfigRoute, observer: UpstreamObserver | undefined): RouteHandlerMethod {
+function proxy (route: ConfigRoute, request: FastifyRequest, reply: FastifyReply, observer: UpstreamObserver | undefined): FastifyReply {
   const upstream = route.upstream as NonNullable<ConfigRoute['upstream']>
   const base = upstream.url.endsWith('/') ? upstream.url.slice(0, -1) : upstream.url
   const label = `${base} (route ${route.index}, ${route.match.path})`
-  return function waferProxyRoute (request: FastifyRequest, reply: FastifyReply) {
-    try {
-      reply.from(base + request.url, {
-        timeout: upstream.timeoutMs,
-        rewriteRequestHeaders: (req, headers) => forwardedHeaders(req as FastifyRequest, headers),
-        onResponse: (_req, rep, res) => {
-          observer?.onUpstreamResponse?.(route, res.statusCode)
-          rep.send(res.stream)
-        },
-        onError: (rep, { error }) => {
-          const code = (error as { code?: string }).code ?? 'ERROR'
-          observer?.onUpstreamError?.(route, code)
-          const err = TIMEOUTS.has(code)
-            ? new WaferError('WAFER_ERR_UPSTREAM_TIMEOUT', [label, upstream.timeoutMs], { cause: error })
-            : new WaferError('WAFER_ERR_UPSTREAM_UNAVAILABLE', [label, describeCause(error)], { cause: error })
-          rep.log.error({ err, route: route.index }, err.message)
-          sendError(rep as FastifyReply, err.statusCode, err.code, err.code === 'WAFER_ERR_UPSTREAM_TIMEOUT' ? 'The upstream service did not answer in time' : 'The upstream service could not be reached')
-        }
-      })
-    } catch (err) {
-      // reply-from refuses paths it cannot forward safely (malformed escapes, `..` segments).
-      request.log.warn({ err }, 'request path cannot be forwarded')
-      sendError(reply, 400, 'WAFER_ERR_BAD_PATH', 'The request path cannot be forwarded')
-    }
-    return reply
+  try {
+    reply.from(base + request.url, {
+      timeout: upstream.timeoutMs,
+      rewriteRequestHeaders: (req, headers) => forwardedHeaders(req as FastifyRequest, headers),
+      onResponse: (_req, rep, res) => {
+        observer?.onUpstreamResponse?.(route, res.statusCode)
+        rep.send(res.stream)
+      },
+      onError: (rep, { error }) => {
+        const code = (error as { code?: string }).code ?? 'ERROR'
+        observer?.onUpstreamError?.(route, code)
+        const err = TIMEOUTS.has(code)
+          ? new WaferError('WAFER_ERR_UPSTREAM_TIMEOUT', [label, upstream.timeoutMs], { cause: error })
+          : new WaferError('WAFER_ERR_UPSTREAM_UNAVAILABLE', [label, describeCause(error)], { cause: error })
+        rep.log.error({ err, route: route.index }, err.message)
+        sendError(rep as FastifyReply, err.statusCode, err.code, err.code === 'WAFER_ERR_UPSTREAM_TIMEOUT' ? 'The upstream service did not answer in time' : 'The upstream service could not be reached')
+      }
+    })
+  } catch (err) {
+    // reply-from refuses paths it cannot forward safely (malformed escapes, `..` segments).
+    request.log.warn({ err }, 'request path cannot be forwarded')
+    sendError(reply, 400, 'WAFER_ERR_BAD_PATH', 'The request path cannot be forwarded')
   }
+  return reply
 }
 
 /** The JSON error shape Fastify uses, without internal addresses (those are in the log line). */

@@ -1,32 +1,53 @@
 import { parse as parseQuery } from 'node:querystring'
 import { Readable } from 'node:stream'
-import { Exchange, WaferError, type Chain, type Decision, type LocalResponse } from '@wafer/core'
+import { Exchange, WaferError, type Chain, type ChainSpec, type Decision, type Generation, type LocalResponse, type Wafer } from '@wafer/core'
 import type {
   FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler, onSendHookHandler, preParsingHookHandler
 } from 'fastify'
 
-/** Where the plugin keeps a request's Exchange; a symbol so it never clashes with user decorations. */
+/** Where the plugin keeps a request's state; a symbol so it never clashes with user decorations. */
 export const kExchange = Symbol('wafer.exchange')
 
-type WithExchange = FastifyRequest & { [kExchange]: Exchange | null }
+/** A request's Exchange and the chain of the generation it entered, used by every later hook. */
+interface RequestState {
+  ex: Exchange
+  chain: Chain
+  generation: Generation
+}
+type WithExchange = FastifyRequest & { [kExchange]: RequestState | null }
+
+/** The generation a request entered, if a chain runs on its route. */
+export function generationOf (request: FastifyRequest): Generation | undefined {
+  return (request as WithExchange)[kExchange]?.generation
+}
 type Done = (err?: Error | null, value?: unknown) => void
 
 export interface ChainHooks {
   onRequest: onRequestHookHandler
-  preParsing: preParsingHookHandler | undefined
-  onSend: onSendHookHandler | undefined
+  preParsing: preParsingHookHandler
+  onSend: onSendHookHandler
 }
 
 /**
- * The Fastify hooks that run one chain. Filters before the first body-needing one run in
- * onRequest, before Fastify reads the body; the rest run in preParsing once the body is read
- * (up to the route's bodyLimit), and hand Fastify the possibly rewritten body to parse.
- * Response-phase filters run in onSend.
+ * The Fastify hooks that run a route's chain. Each request enters the runtime's current
+ * generation in onRequest and leaves it when its response closes, so a reload never mixes
+ * versions within a request. Filters before the first body-needing one run in onRequest,
+ * before Fastify reads the body; the rest run in preParsing once the body is read (up to the
+ * route's bodyLimit), and hand Fastify the possibly rewritten body to parse. Response-phase
+ * filters run in onSend.
  */
-export function chainHooks (chain: Chain, bodyLimit: number, responseBodyLimit: number): ChainHooks {
-  const split = chain.bodyStart < chain.filters.length
-
+export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, responseBodyLimit: number): ChainHooks {
   const onRequest = function waferOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const generation: Generation = wafer.enter()
+    // 'close' fires once the response is done or the client is gone, whichever comes first.
+    reply.raw.once('close', () => { generation.leave() })
+    let chain: Chain
+    try {
+      chain = generation.chain(spec)
+    } catch (err) {
+      done(err as Error)
+      return
+    }
     const ex = new Exchange({
       id: String(request.id),
       method: request.method,
@@ -35,15 +56,14 @@ export function chainHooks (chain: Chain, bodyLimit: number, responseBodyLimit: 
       remoteAddress: request.ip,
       log: request.log
     })
-    ;(request as WithExchange)[kExchange] = ex
+    ;(request as WithExchange)[kExchange] = { ex, chain, generation }
     settle(chain.runRequest(ex, 0, chain.bodyStart), request, reply, ex, done as Done)
   }
 
-  const preParsing = !split
-    ? undefined
-    : function waferPreParsing (request: FastifyRequest, reply: FastifyReply, payload: Readable, done: Done): void {
-      const ex = (request as WithExchange)[kExchange]
-      if (ex == null || reply.sent) return done(null, payload)
+  const preParsing = function waferPreParsing (request: FastifyRequest, reply: FastifyReply, payload: Readable, done: Done): void {
+      const state = (request as WithExchange)[kExchange]
+      if (state == null || reply.sent || state.chain.bodyStart >= state.chain.filters.length) return done(null, payload)
+      const { ex, chain } = state
       if (!hasBody(request)) {
         settle(chain.runRequest(ex, chain.bodyStart), request, reply, ex, done, payload)
         return
@@ -57,11 +77,11 @@ export function chainHooks (chain: Chain, bodyLimit: number, responseBodyLimit: 
       })
     }
 
-  const onSend = !chain.hasResponsePhase
-    ? undefined
-    : function waferOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: Done): void {
-      const ex = (request as WithExchange)[kExchange]
-      if (ex == null || !chain.filters.slice(0, ex.reached).some((f) => f.hasResponsePhase)) return done(null, payload)
+  const onSend = function waferOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: Done): void {
+      const state = (request as WithExchange)[kExchange]
+      if (state == null || !state.chain.hasResponsePhase) return done(null, payload)
+      const { ex, chain } = state
+      if (!chain.filters.slice(0, ex.reached).some((f) => f.hasResponsePhase)) return done(null, payload)
       const run = (body: Buffer | undefined): void => {
         ex.response = { status: reply.statusCode, headers: reply.getHeaders(), body, changed: false, bodyChanged: false }
         const result = chain.runResponse(ex)
@@ -77,7 +97,7 @@ export function chainHooks (chain: Chain, bodyLimit: number, responseBodyLimit: 
       })
     }
 
-  return { onRequest, preParsing: preParsing as preParsingHookHandler | undefined, onSend }
+  return { onRequest, preParsing: preParsing as unknown as preParsingHookHandler, onSend: onSend as unknown as onSendHookHandler }
 }
 
 function settle (result: Decision | Promise<Decision>, request: FastifyRequest, reply: FastifyReply, ex: Exchange,

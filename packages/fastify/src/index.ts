@@ -1,11 +1,12 @@
-import { loadConfig, toWaferFilters, Wafer, WaferError, type Chain, type GatewayConfig, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
+import { loadConfig, Wafer, WaferError, type ChainSpec, type GatewayConfig, type ReloadReport, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
 import type { FastifyBaseLogger, FastifyPluginAsync, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { configRoutes, type UpstreamObserver } from './config-routes.js'
+import { definitionOf, sameRouteSet, watchConfig } from './config-reload.js'
 import { chainHooks, kExchange, type ChainHooks } from './hooks.js'
 
 /** A chain: filter names in order, or the name of a chain declared in `chains`. */
-export type ChainSpec = string | string[]
+export type { ChainSpec }
 
 export interface WaferRouteOptions {
   /** Replaces the global chain for this route. */
@@ -21,8 +22,13 @@ export interface WaferPluginOptions extends Omit<WaferOptions, 'logger' | 'filte
   config?: string | GatewayConfig
   /** Filters by name (ignored when `wafer` is given). */
   filters?: WaferOptions['filters']
-  /** Receives filter calls and upstream outcomes, for metrics. */
+  /** Receives filter calls, reloads and upstream outcomes, for metrics. */
   observer?: WaferObserver & UpstreamObserver
+  /**
+   * With `config` as a file path: watch it and every module it references, and reload on
+   * change (debounced by the config's `reload.debounceMs`). Default false.
+   */
+  watch?: boolean
   /** The chain every route gets unless its route config says otherwise. Default: none. */
   chain?: ChainSpec
   /** An already created runtime to use instead of creating one from `filters`; the app does not close it. */
@@ -37,12 +43,18 @@ declare module 'fastify' {
     wafer?: WaferRouteOptions | false
   }
   interface FastifyInstance {
-    /** The Wafer runtime behind the plugin: its filters, chains and status. */
+    /** The Wafer runtime behind the plugin: its filters, chains, status and `reload()`. */
     wafer: Wafer
+    /**
+     * Reloads the gateway config the plugin was registered with (or `config`, if given):
+     * builds the new version off to the side and swaps it in, or keeps the running one if
+     * anything fails. Never rejects; the report says what happened.
+     */
+    waferReload: (config?: string | GatewayConfig) => Promise<ReloadReport>
   }
 }
 
-const KNOWN = ['config', 'filters', 'chains', 'store', 'moduleCacheSize', 'chain', 'wafer', 'responseBodyLimit', 'observer']
+const KNOWN = ['config', 'filters', 'chains', 'store', 'moduleCacheSize', 'chain', 'wafer', 'responseBodyLimit', 'observer', 'watch']
 
 function invalid (message: string): never {
   throw new WaferError('WAFER_ERR_OPTIONS_INVALID', [`@wafer/fastify: ${message}`])
@@ -66,11 +78,12 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
   let wafer = options.wafer
   const owned = wafer === undefined
   if (wafer === undefined) {
-    const filters = config !== undefined ? runtimeFilters(config, fastify.log) : options.filters
-    if (filters === undefined) invalid('pass "config", "filters" (filter name -> { module, config }) or a created runtime as "wafer"')
-    const created: WaferOptions = { filters, logger: fastify.log }
-    const chains = config?.chains ?? options.chains
-    if (chains !== undefined) created.chains = chains
+    const definition = config !== undefined ? definitionOf(config) : { filters: options.filters, chains: options.chains }
+    if (definition.filters === undefined) invalid('pass "config", "filters" (filter name -> { module, config }) or a created runtime as "wafer"')
+    warnUnenforced(config, fastify.log)
+    const created: WaferOptions = { ...definition, filters: definition.filters, logger: fastify.log }
+    if (definition.chains === undefined) delete created.chains
+    if (config !== undefined) created.drainTimeoutMs = config.reload.drainTimeoutMs
     if (options.observer !== undefined) created.observer = options.observer
     if (options.store !== undefined) created.store = options.store
     if (options.moduleCacheSize !== undefined) created.moduleCacheSize = options.moduleCacheSize
@@ -78,48 +91,69 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
   }
   const runtime = wafer
   if (owned) fastify.addHook('onClose', async () => runtime.close())
+  if (config !== undefined) runtime.addCheck(sameRouteSet(config.routes))
 
-  const resolve = (spec: ChainSpec, where: string): Chain => {
-    if (typeof spec === 'string') return runtime.chain(spec)
-    if (Array.isArray(spec)) return runtime.compose(spec)
+  // Modules the last attempted config named, so a module added by a failed reload is watched too.
+  let attempted: string[] = config === undefined ? [] : Object.values(config.filters).map((f) => f.module)
+  const reload = (next?: string | GatewayConfig): Promise<ReloadReport> => runtime.reload(async () => {
+    const source = next ?? options.config
+    if (source === undefined) throw new WaferError('WAFER_ERR_OPTIONS_INVALID', ['@wafer/fastify: waferReload() needs a config: the plugin was registered without one'])
+    const loaded = await loadConfig(source)
+    attempted = Object.values(loaded.filters).map((f) => f.module)
+    warnUnenforced(loaded, fastify.log)
+    return definitionOf(loaded)
+  })
+  fastify.decorate('waferReload', reload)
+  if (options.watch === true) {
+    if (typeof options.config !== 'string' || config === undefined) invalid('"watch" needs "config" to be a file path')
+    const watcher = watchConfig(config.source, () => [...new Set([...attempted, ...[...runtime.generation.filters.values()].map((f) => f.source)])],
+      () => reload(), { debounceMs: config.reload.debounceMs, log: fastify.log })
+    fastify.addHook('onClose', async () => watcher.close())
+  }
+
+  const checkSpec = (spec: unknown, where: string): ChainSpec => {
+    if (typeof spec === 'string' || (Array.isArray(spec) && spec.every((n) => typeof n === 'string'))) return spec as ChainSpec
     return invalid(`${where} must be a chain name or an array of filter names, got ${JSON.stringify(spec)}`)
   }
-  const globalChain = options.chain === undefined ? undefined : resolve(options.chain, '"chain"')
-  const hooksByChain = new Map<Chain, ChainHooks>()
+  const globalSpec = options.chain === undefined ? undefined : checkSpec(options.chain, '"chain"')
+  // Every chain a route uses must resolve now and after every reload.
+  if (globalSpec !== undefined) runtime.requireChain(globalSpec)
+  const hooksBySpec = new Map<string, ChainHooks>()
 
   fastify.decorate('wafer', runtime)
   fastify.decorateRequest(kExchange, null)
   fastify.addHook('onRoute', (route: RouteOptions) => {
     const routeOptions = (route.config as { wafer?: WaferRouteOptions | false } | undefined)?.wafer
     if (routeOptions === false) return
-    const chain = routeOptions === undefined ? globalChain : resolve(routeOptions.chain, `route ${String(route.method)} ${route.url}: "config.wafer.chain"`)
-    if (chain === undefined || chain.filters.length === 0) return
+    const where = `route ${String(route.method)} ${route.url}: "config.wafer.chain"`
+    const spec = routeOptions === undefined ? globalSpec : checkSpec((routeOptions as { chain?: unknown } | null)?.chain, where)
+    if (spec === undefined) return
+    runtime.requireChain(spec)
     // Filters that need the body read at most what the route would accept.
     const bodyLimit = route.bodyLimit ?? fastify.initialConfig.bodyLimit ?? 1024 * 1024
-    const key = chain
-    let hooks = hooksByChain.get(key)
-    if (hooks === undefined || bodyLimit !== fastify.initialConfig.bodyLimit) {
-      hooks = chainHooks(chain, bodyLimit, responseBodyLimit)
-      if (bodyLimit === fastify.initialConfig.bodyLimit) hooksByChain.set(key, hooks)
+    const key = JSON.stringify([spec, bodyLimit])
+    let hooks = hooksBySpec.get(key)
+    if (hooks === undefined) {
+      hooks = chainHooks(spec, runtime, bodyLimit, responseBodyLimit)
+      hooksBySpec.set(key, hooks)
     }
     route.onRequest = prepend(hooks.onRequest, route.onRequest)
-    if (hooks.preParsing !== undefined) route.preParsing = prepend(hooks.preParsing, route.preParsing)
-    if (hooks.onSend !== undefined) route.onSend = append(hooks.onSend, route.onSend)
+    route.preParsing = prepend(hooks.preParsing, route.preParsing)
+    route.onSend = append(hooks.onSend, route.onSend)
   })
 
   if (config !== undefined && config.routes.length > 0) {
-    await fastify.register(configRoutes, { routes: config.routes, observer: options.observer })
+    await fastify.register(configRoutes, { routes: config.routes, observer: options.observer, wafer: runtime })
   }
 }
 
-/** The config's filters as the runtime takes them; sandbox settings are validated but not enforced yet. */
-function runtimeFilters (config: ResolvedConfig, log: FastifyBaseLogger): WaferOptions['filters'] {
-  for (const [name, f] of Object.entries(config.filters)) {
+/** Sandbox settings are accepted so configs can carry them, but nothing enforces them yet: say so. */
+function warnUnenforced (config: ResolvedConfig | undefined, log: FastifyBaseLogger): void {
+  for (const [name, f] of Object.entries(config?.filters ?? {})) {
     if (f.limits !== undefined || f.capabilities !== undefined) {
       log.warn({ filter: name }, `filter "${name}": "limits" and "capabilities" are validated but not enforced yet (sandboxing is planned)`)
     }
   }
-  return toWaferFilters(config)
 }
 
 /** Request filters run before the route's own hooks, so those see the filtered request. */

@@ -14,7 +14,7 @@ test('a gateway config file inside your own Fastify app: its filters, chains and
   assert.equal((await app.inject('/api/items')).statusCode, 401, 'a config route runs its chain before proxying')
   const mine = await app.inject('/mine')
   assert.match(mine.json().id, /^[0-9a-f-]{36}$/, 'the app route got the named chain from the config')
-  assert.deepEqual(Object.keys(app.wafer.status().chains).sort(), ['api', 'public'])
+  assert.deepEqual(Object.keys(app.wafer.status().chains).sort(), ['api', 'public', 'route#0', 'route#1'], 'declared chains and each config route\'s chain')
 })
 
 test('a config object works the same, and limits/capabilities are accepted with a warning', async (t) => {

@@ -5,9 +5,11 @@ import { Gateway } from './gateway.js'
 import { formatReport, inspectModule } from './inspect.js'
 
 const USAGE = `Usage:
-  wafer serve --config <file> [--port <n>] [--host <addr>] [--admin-port <n>]
-      Run the gateway described by a config file (YAML or JSON). SIGTERM/SIGINT stop it
-      gracefully: in-flight requests finish (bounded by server.shutdownTimeoutMs).
+  wafer serve --config <file> [--port <n>] [--host <addr>] [--admin-port <n>] [--no-watch]
+      Run the gateway described by a config file (YAML or JSON). It reloads when the file or
+      a module changes (unless --no-watch or reload.watch: false), on SIGHUP, and on
+      POST /_wafer/reload. SIGTERM/SIGINT stop it gracefully: in-flight requests finish
+      (bounded by server.shutdownTimeoutMs).
   wafer validate --config <file>
       Check the config against the schema, and that every module loads and speaks a known ABI.
       Exit 0 when valid, 1 with the problems listed otherwise.
@@ -39,6 +41,7 @@ async function main (argv: string[]): Promise<void> {
         host: { type: 'string' },
         'admin-port': { type: 'string' },
         json: { type: 'boolean' },
+        'no-watch': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' }
       }
@@ -78,7 +81,7 @@ async function main (argv: string[]): Promise<void> {
   if (command === 'validate') {
     let gateway: Gateway
     try {
-      gateway = await Gateway.create({ config, logger: pino({ level: 'silent' }) })
+      gateway = await Gateway.create({ config, logger: pino({ level: 'silent' }), watch: false })
     } catch (err) {
       fail(`✗ ${(err as Error).message}`)
     }
@@ -95,7 +98,8 @@ async function main (argv: string[]): Promise<void> {
       config,
       ...(overrides.port === undefined ? {} : { port: overrides.port }),
       ...(overrides.host === undefined ? {} : { host: overrides.host }),
-      ...(overrides.adminPort === undefined ? {} : { adminPort: overrides.adminPort })
+      ...(overrides.adminPort === undefined ? {} : { adminPort: overrides.adminPort }),
+      ...(values['no-watch'] === true ? { watch: false } : {})
     })
   } catch (err) {
     // Nothing is listening yet: a broken config never starts serving.
@@ -103,6 +107,10 @@ async function main (argv: string[]): Promise<void> {
   }
   const { url, adminUrl } = await gateway.listen()
   gateway.app.log.info({ url, adminUrl }, `wafer gateway listening on ${url}${adminUrl === undefined ? '' : `, admin on ${adminUrl}`}`)
+  process.on('SIGHUP', () => {
+    gateway.app.log.info('SIGHUP: reloading the config')
+    void gateway.reload()
+  })
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       gateway.app.log.info(`${signal}: finishing in-flight requests`)

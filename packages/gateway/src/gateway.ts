@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import { loadConfig, WaferError, type GatewayConfig, type ResolvedConfig } from '@wafer/core'
+import { loadConfig, WaferError, type GatewayConfig, type ReloadReport, type ResolvedConfig } from '@wafer/core'
 import wafer from '@wafer/fastify'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { adminServer } from './admin.js'
@@ -17,6 +17,8 @@ export interface GatewayOptions {
   adminPort?: number
   /** A logger to use instead of one built from `server.logger.level` (tests pass a silent one). */
   logger?: FastifyBaseLogger
+  /** Overrides `reload.watch`: watch the config file and its modules (only for a config file path). */
+  watch?: boolean
 }
 
 export interface GatewayAddresses {
@@ -59,10 +61,11 @@ export class Gateway {
       // A request id from the client or a load balancer becomes the log reqId and the filters' `id`.
       requestIdHeader: 'x-request-id'
     }) as unknown as FastifyInstance
-    await app.register(wafer, { config: options.config, observer: metrics })
+    const watch = typeof options.config === 'string' && (options.watch ?? config.reload.watch)
+    await app.register(wafer, { config: options.config, observer: metrics, watch })
     await app.ready()
     metrics.attach(app.wafer)
-    const admin = config.admin.enabled ? await adminServer(app, config, metrics) : undefined
+    const admin = config.admin.enabled ? await adminServer(app, config, metrics, () => app.waferReload()) : undefined
     return new Gateway(config, app, admin, metrics, options)
   }
 
@@ -79,6 +82,11 @@ export class Gateway {
       }
     }
     return { url, adminUrl }
+  }
+
+  /** Reloads the config (SIGHUP and `POST /_wafer/reload` call this). Never rejects. */
+  reload (): Promise<ReloadReport> {
+    return this.app.waferReload()
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { FilterCallEvent, Wafer, WaferObserver } from '@wafer/core'
+import type { FilterCallEvent, ReloadReport, Wafer, WaferObserver } from '@wafer/core'
 import type { ConfigRoute, UpstreamObserver } from '@wafer/fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
@@ -13,6 +13,8 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
   readonly #duration: Histogram<'filter' | 'phase'>
   readonly #upstream: Counter<'route' | 'status'>
   readonly #upstreamErrors: Counter<'route' | 'code'>
+  readonly #reloads: Counter<'outcome'>
+  readonly #reloadDuration: Histogram
   #wafer: Wafer | undefined
 
   constructor () {
@@ -29,7 +31,16 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
     })
     this.#upstream = new Counter({ name: 'wafer_upstream_responses_total', help: 'Upstream responses by route and status code', labelNames: ['route', 'status'], registers })
     this.#upstreamErrors = new Counter({ name: 'wafer_upstream_errors_total', help: 'Upstream failures (refused, reset, timeout) by route and error code', labelNames: ['route', 'code'], registers })
+    this.#reloads = new Counter({ name: 'wafer_reloads_total', help: 'Reloads by outcome (applied, unchanged, failed)', labelNames: ['outcome'], registers })
+    this.#reloadDuration = new Histogram({ name: 'wafer_reload_duration_seconds', help: 'Time to build and swap in a new version', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers })
     const metrics = this
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'wafer_generation',
+      help: 'The version (generation) of filters and chains serving new requests',
+      registers,
+      collect () { this.set(metrics.#wafer?.generation.id ?? 0) }
+    })
     // eslint-disable-next-line no-new
     new Gauge({
       name: 'wafer_pool_instances',
@@ -55,6 +66,11 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
     this.#calls.inc({ filter: e.filter, phase: e.phase, outcome: e.outcome })
     this.#duration.observe({ filter: e.filter, phase: e.phase }, e.durationMs / 1000)
     if (e.errorCode !== undefined) this.#failures.inc({ filter: e.filter, code: e.errorCode })
+  }
+
+  onReload (report: ReloadReport): void {
+    this.#reloads.inc({ outcome: report.outcome })
+    this.#reloadDuration.observe(report.durationMs / 1000)
   }
 
   onUpstreamResponse (route: ConfigRoute, status: number): void {

@@ -58,6 +58,11 @@ function build (config: GatewayConfig, source: string, baseDir: string): Resolve
       host: admin.host ?? d.admin.host,
       port: admin.port ?? d.admin.port
     },
+    reload: {
+      watch: config.reload?.watch ?? d.reload.watch,
+      debounceMs: config.reload?.debounceMs ?? d.reload.debounceMs,
+      drainTimeoutMs: config.reload?.drainTimeoutMs ?? d.reload.drainTimeoutMs
+    },
     filters,
     chains,
     routes

@@ -138,6 +138,11 @@ export const configSchema = deepFreeze({
       host: { type: 'string', description: 'Address to listen on.', pattern: BIND_PATTERN, default: d.admin.host },
       port: int('Port to listen on; 0 picks any free port.', 0, 65535, d.admin.port)
     }),
+    reload: closed('Hot reload: what triggers it and how long a replaced version may finish its requests.', {
+      watch: { type: 'boolean', description: 'Watch this file and every module it references, and reload when one changes (wafer serve).', default: d.reload.watch },
+      debounceMs: int('Quiet time after the last change before reloading, in milliseconds; editors and builds write several times.', 0, 60000, d.reload.debounceMs),
+      drainTimeoutMs: int('How long the replaced version may keep serving requests that started on it, in milliseconds.', 0, TIMER_MAX, d.reload.drainTimeoutMs)
+    }),
     filters: {
       type: 'object',
       description: 'The filters, by name. The name prefixes the filter\'s key-value keys and appears in logs.',

@@ -67,6 +67,7 @@ export interface GatewayConfig {
     shutdownTimeoutMs?: number
   }
   admin?: { enabled?: boolean, host?: string, port?: number }
+  reload?: { watch?: boolean, debounceMs?: number, drainTimeoutMs?: number }
   filters: Record<string, FilterConfig>
   chains?: Record<string, ChainEntryConfig[]>
   routes?: RouteConfig[]
@@ -123,6 +124,7 @@ export interface ResolvedConfig {
     readonly shutdownTimeoutMs: number
   }
   readonly admin: { readonly enabled: boolean, readonly host: string, readonly port: number }
+  readonly reload: { readonly watch: boolean, readonly debounceMs: number, readonly drainTimeoutMs: number }
   /** Declared and derived filters, by name; `toWaferFilters()` gives what `createWafer` takes. */
   readonly filters: Readonly<Record<string, ResolvedFilter>>
   /** Named chains, flattened to filter names; disabled entries dropped. */

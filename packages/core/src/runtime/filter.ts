@@ -50,6 +50,8 @@ export class Filter {
   readonly abi: AbiDescriptor
   readonly needs: FilterNeeds
   readonly failurePolicy: FailurePolicy
+  /** Module hash plus settings: two filters with the same fingerprint behave the same. */
+  readonly fingerprint: string
   #state: FilterState = 'ready'
   readonly #pool: InstancePool<GuestInstance>
   #calls = 0
@@ -65,13 +67,18 @@ export class Filter {
     this.size = size
     this.abi = abi
     this.failurePolicy = options.failurePolicy
+    this.fingerprint = filterFingerprint(sha256, options)
     this.#pool = pool
     this.needs = needs
     this.#observer = observer?.onFilterCall === undefined ? undefined : observer
   }
 
-  static async load (options: ResolvedFilterOptions, ctx: FilterContext): Promise<Filter> {
-    const { bytes, source } = await readModuleSource(options.module)
+  /**
+   * Loads and configures a filter. `read` may pass bytes already read (a reload hashes them
+   * first to decide whether the filter changed at all).
+   */
+  static async load (options: ResolvedFilterOptions, ctx: FilterContext, read?: { bytes: Uint8Array, source: string }): Promise<Filter> {
+    const { bytes, source } = read ?? await readModuleSource(options.module)
     const compiled = await ctx.cache.compile(bytes, source)
     const guestAbi = selectAbi(compiled.info, source)
     const abi = guestAbi.validate(compiled.info, source)
@@ -200,4 +207,9 @@ export class Filter {
     this.#pool.release(lease)
     return result
   }
+}
+
+/** What makes a filter the same filter across reloads: its module bytes and its settings. */
+export function filterFingerprint (sha256: string, options: ResolvedFilterOptions): string {
+  return JSON.stringify([sha256, options.config.toString('utf8'), options.pool, options.failurePolicy])
 }

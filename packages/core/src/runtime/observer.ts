@@ -1,3 +1,5 @@
+import type { ReloadReport } from './reload-report.js'
+
 /** One filter call, as reported to a `WaferObserver`. */
 export interface FilterCallEvent {
   filter: string
@@ -17,4 +19,5 @@ export interface FilterCallEvent {
  */
 export interface WaferObserver {
   onFilterCall? (event: FilterCallEvent): void
+  onReload? (report: ReloadReport): void
 }

@@ -1,51 +1,77 @@
+import { createHash } from 'node:crypto'
 import { pino } from 'pino'
 import type { WaferLogger } from '../logger.js'
 import { describe, waferError } from '../errors.js'
 import { MemoryStore } from '../state/memory-store.js'
 import type { KvStore } from '../state/store.js'
-import { Chain } from './chain.js'
-import { Filter, type FilterStatus } from './filter.js'
-import { resolveFilterOptions, type FilterOptions } from './filter-options.js'
-import { ModuleCache } from './module-cache.js'
+import type { Chain } from './chain.js'
+import { Filter, filterFingerprint, type FilterStatus } from './filter.js'
+import { resolveFilterOptions, type FilterOptions, type ResolvedFilterOptions } from './filter-options.js'
+import { Generation, type ChainSpec } from './generation.js'
+import { ModuleCache, readModuleSource } from './module-cache.js'
 import type { WaferObserver } from './observer.js'
+import type { ReloadReport } from './reload-report.js'
 
-export interface WaferOptions {
+/** What a generation is built from: the part of the options a reload may change. */
+export interface WaferDefinition {
   /** Filters by name. Names prefix store keys and appear in logs, errors and metrics. */
   filters: Record<string, FilterOptions>
   /** Named chains: ordered lists of filter names. */
   chains?: Record<string, string[]>
-  /** The host key-value store. Default: an in-memory store (one process). */
+  /** Adapter data kept with the generation (the gateway's routes); compared as JSON on reload. */
+  data?: unknown
+}
+
+export interface WaferOptions extends WaferDefinition {
+  /** The host key-value store. Default: an in-memory store (one process). It outlives reloads. */
   store?: KvStore
   /** A pino logger. Default: pino at level info. */
   logger?: WaferLogger
   /** Distinct compiled modules kept in memory. Default 64. */
   moduleCacheSize?: number
-  /** Receives filter calls (phase, outcome, duration) for metrics. */
+  /** Receives filter calls and reloads, for metrics. */
   observer?: WaferObserver
+  /** How long a replaced generation may keep serving its in-flight requests. Default 30,000 ms. */
+  drainTimeoutMs?: number
 }
 
-const KNOWN = ['filters', 'chains', 'store', 'logger', 'moduleCacheSize', 'observer']
+const KNOWN = ['filters', 'chains', 'data', 'store', 'logger', 'moduleCacheSize', 'observer', 'drainTimeoutMs']
 
 export interface WaferStatus {
+  generation: number
   filters: FilterStatus[]
   chains: Record<string, string[]>
+  /** Replaced generations still finishing requests. */
+  draining: Array<{ generation: number, inflight: number }>
+  lastReload: ReloadReport | undefined
 }
 
 /**
- * The runtime: a set of loaded filters, the chains composed from them, and the host state
- * they share. Framework adapters hold one and run each request through a `Chain`.
+ * The runtime: the current generation of filters and chains, the host state they share, and
+ * reloads. Adapters `enter()` the current generation per request and `leave()` it when the
+ * response is done; `reload()` builds the next generation off to the side and swaps it in only
+ * when every filter has loaded and initialised, so a broken change never serves a request.
  */
 export class Wafer {
   readonly logger: WaferLogger
   readonly store: KvStore
-  readonly #filters: ReadonlyMap<string, Filter>
-  readonly #chains = new Map<string, Chain>()
+  readonly #cache: ModuleCache
+  readonly #observer: WaferObserver | undefined
+  readonly #drainTimeoutMs: number
+  readonly #checks = new Set<(generation: Generation) => void>()
+  readonly #draining = new Set<Generation>()
+  #current: Generation
+  #lastReload: ReloadReport | undefined
+  #queue: Promise<unknown> = Promise.resolve()
   #closed = false
 
-  private constructor (filters: Map<string, Filter>, store: KvStore, logger: WaferLogger) {
-    this.#filters = filters
+  private constructor (options: WaferOptions, current: Generation, cache: ModuleCache, store: KvStore, logger: WaferLogger, drainTimeoutMs: number) {
+    this.#current = current
+    this.#cache = cache
     this.store = store
     this.logger = logger
+    this.#observer = options.observer
+    this.#drainTimeoutMs = drainTimeoutMs
   }
 
   /** Loads and configures every filter (in parallel); fails if any one fails, naming it. */
@@ -56,78 +82,222 @@ export class Wafer {
     for (const key of Object.keys(options)) {
       if (!KNOWN.includes(key)) throw waferError('WAFER_ERR_OPTIONS_INVALID', [`unknown option "${key}"; known options: ${KNOWN.join(', ')}`])
     }
-    if (typeof options.filters !== 'object' || options.filters === null) {
-      throw waferError('WAFER_ERR_OPTIONS_INVALID', ['"filters" must be an object of filter name -> { module, config, ... }'])
+    const drainTimeoutMs = options.drainTimeoutMs ?? 30_000
+    if (!Number.isSafeInteger(drainTimeoutMs) || drainTimeoutMs < 0) {
+      throw waferError('WAFER_ERR_OPTIONS_INVALID', [`"drainTimeoutMs" must be a non-negative integer, got ${JSON.stringify(options.drainTimeoutMs)}`])
     }
-    const resolved = Object.entries(options.filters).map(([name, f]) => resolveFilterOptions(name, f))
     const logger: WaferLogger = options.logger ?? pino({ name: 'wafer' })
     const store = options.store ?? new MemoryStore()
-    const ctx = { cache: new ModuleCache(options.moduleCacheSize), store, logger, observer: options.observer }
-    const results = await Promise.allSettled(resolved.map((r) => Filter.load(r, ctx)))
-    const filters = new Map<string, Filter>()
-    let failure: unknown
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') filters.set((resolved[i] as { name: string }).name, r.value)
-      else failure ??= r.reason
-    })
-    if (failure !== undefined) {
-      for (const f of filters.values()) f.close()
-      throw failure
-    }
-    const wafer = new Wafer(filters, store, logger)
-    for (const [name, list] of Object.entries(options.chains ?? {})) wafer.#chains.set(name, wafer.compose(list, name))
-    for (const f of filters.values()) {
+    const cache = new ModuleCache(options.moduleCacheSize)
+    const { generation } = await build(options, undefined, 1, { cache, store, logger, observer: options.observer })
+    for (const f of generation.filters.values()) {
       logger.info({ filter: f.name, sha256: f.sha256, abi: `${f.abi.abi}/${f.abi.version}`, needs: f.needs }, `filter "${f.name}" loaded from ${f.source}`)
     }
-    return wafer
+    return new Wafer(options, generation, cache, store, logger, drainTimeoutMs)
+  }
+
+  /** The generation new requests run on. */
+  get generation (): Generation {
+    return this.#current
+  }
+
+  /** Binds a starting request to the current generation; pair with `leave()` when it is done. */
+  enter (): Generation {
+    const g = this.#current
+    g.enter()
+    return g
+  }
+
+  leave (generation: Generation): void {
+    generation.leave()
   }
 
   filter (name: string): Filter | undefined {
-    return this.#filters.get(name)
+    return this.#current.filters.get(name)
   }
 
-  /** A chain declared in `chains`, by name. */
+  /** A chain declared in `chains`, by name, in the current generation. */
   chain (name: string): Chain {
-    const chain = this.#chains.get(name)
-    if (chain === undefined) {
-      throw waferError('WAFER_ERR_CHAIN_INVALID', [`"${name}"`, `no chain of that name; declared chains: ${[...this.#chains.keys()].join(', ') || '(none)'}`])
-    }
-    return chain
+    return this.#current.chain(name)
   }
 
-  /** Composes a chain from filter names, checking that each one exists. */
-  compose (names: readonly string[], label = names.join(' -> ')): Chain {
-    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
-      throw waferError('WAFER_ERR_CHAIN_INVALID', [`"${label}"`, 'a chain must be an array of filter names'])
-    }
-    const filters = names.map((n) => {
-      const f = this.#filters.get(n)
-      if (f === undefined) {
-        throw waferError('WAFER_ERR_CHAIN_INVALID', [`"${label}"`, `it uses filter "${n}", which is not declared; declared filters: ${[...this.#filters.keys()].join(', ') || '(none)'}`])
-      }
-      return f
-    })
-    return new Chain(label, filters)
+  /** Composes a chain from filter names in the current generation. */
+  compose (names: readonly string[], label?: string): Chain {
+    return this.#current.compose(names, label)
+  }
+
+  /**
+   * Registers a check that every generation must pass (an adapter's routes must still find
+   * their chains). It runs now, and on each reload before the swap; a throw rejects the reload.
+   */
+  addCheck (check: (generation: Generation) => void): void {
+    check(this.#current)
+    this.#checks.add(check)
+  }
+
+  /** Checks now, and on every reload, that `spec` resolves to a chain. */
+  requireChain (spec: ChainSpec): void {
+    this.addCheck((g) => { g.chain(spec) })
+  }
+
+  /**
+   * Builds the next generation from `definition` and swaps it in, or leaves the current one
+   * serving if anything fails. Never rejects: the report says what happened. Reloads run one
+   * at a time, in call order. `definition` may be a loader, called when this reload's turn comes.
+   */
+  reload (definition: WaferDefinition | (() => Promise<WaferDefinition>)): Promise<ReloadReport> {
+    const run = this.#queue.then(() => this.#reload(definition))
+    this.#queue = run
+    return run
   }
 
   status (): WaferStatus {
-    const chains: Record<string, string[]> = {}
-    for (const [name, c] of this.#chains) chains[name] = c.filters.map((f) => f.name)
-    return { filters: [...this.#filters.values()].map((f) => f.status()), chains }
+    const g = this.#current
+    return {
+      generation: g.id,
+      filters: [...g.filters.values()].map((f) => f.status()),
+      chains: g.chainNames(),
+      draining: [...this.#draining].map((d) => ({ generation: d.id, inflight: d.inflight })),
+      lastReload: this.#lastReload
+    }
   }
 
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    for (const f of this.#filters.values()) f.close()
+    for (const g of [this.#current, ...this.#draining]) for (const f of g.filters.values()) f.close()
+    this.#draining.clear()
     try {
       await this.store.close?.()
     } catch (err) {
       this.logger.warn({ err }, `closing the store failed: ${describe(err)}`)
     }
   }
+
+  async #reload (source: WaferDefinition | (() => Promise<WaferDefinition>)): Promise<ReloadReport> {
+    const started = performance.now()
+    const from = this.#current
+    const at = new Date().toISOString()
+    let report: ReloadReport
+    try {
+      if (this.#closed) throw waferError('WAFER_ERR_FILTER_CLOSED', ['(runtime)'])
+      // A loader (re-reading a config file) fails the same way as a module that does not load.
+      const definition = typeof source === 'function' ? await source() : source
+      const { generation: next, created } = await build(definition, from, from.id + 1,
+        { cache: this.#cache, store: this.store, logger: this.logger, observer: this.#observer })
+      try {
+        for (const check of this.#checks) check(next)
+      } catch (err) {
+        for (const f of created) f.close()
+        throw err
+      }
+      const removed = [...from.filters.keys()].filter((n) => !next.filters.has(n))
+      const durationMs = Math.round(performance.now() - started)
+      if (created.length === 0 && removed.length === 0 && sameChains(from, next) && JSON.stringify(definition.data) === JSON.stringify(from.data)) {
+        report = { outcome: 'unchanged', at, durationMs, from: from.id, to: from.id, loaded: [], removed: [] }
+        this.logger.info({ reload: report }, `reload: no change; generation ${from.id} keeps serving`)
+      } else {
+        this.#current = next
+        this.#retire(from)
+        const loaded = created.map((f) => f.name)
+        report = { outcome: 'applied', at, durationMs, from: from.id, to: next.id, loaded, removed, hashes: { before: from.hashes(), after: next.hashes() } }
+        this.logger.info({ reload: report }, `reload: generation ${from.id} -> ${next.id} in ${durationMs} ms (loaded: ${loaded.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'})`)
+      }
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      report = {
+        outcome: 'failed',
+        at,
+        durationMs: Math.round(performance.now() - started),
+        from: from.id,
+        to: from.id,
+        loaded: [],
+        removed: [],
+        error: { code: typeof code === 'string' ? code : 'WAFER_ERR_INTERNAL', message: describe(err) }
+      }
+      this.logger.error({ err, reload: report }, `reload failed; generation ${from.id} keeps serving: ${describe(err)}`)
+    }
+    this.#lastReload = report
+    try {
+      this.#observer?.onReload?.(report)
+    } catch (err) {
+      this.logger.error({ err }, 'a WaferObserver threw; ignored')
+    }
+    return report
+  }
+
+  /** Lets a replaced generation finish its requests, then closes the filters nobody uses any more. */
+  #retire (old: Generation): void {
+    this.#draining.add(old)
+    let timer: NodeJS.Timeout | undefined
+    const finish = (): void => {
+      if (!this.#draining.delete(old)) return
+      if (timer !== undefined) clearTimeout(timer)
+      const live = [this.#current, ...this.#draining]
+      for (const f of old.filters.values()) {
+        if (!live.some((g) => g.filters.get(f.name) === f)) f.close()
+      }
+      this.logger.info({ generation: old.id }, `generation ${old.id} drained`)
+    }
+    timer = setTimeout(() => {
+      this.logger.warn({ generation: old.id, inflight: old.inflight },
+        `generation ${old.id} still has ${old.inflight} requests after ${this.#drainTimeoutMs} ms (drainTimeoutMs); closing its filters, those requests fail with WAFER_ERR_FILTER_CLOSED`)
+      finish()
+    }, this.#drainTimeoutMs)
+    timer.unref()
+    old.whenIdle(finish)
+  }
 }
 
 export function createWafer (options: WaferOptions): Promise<Wafer> {
   return Wafer.create(options)
+}
+
+interface BuildContext {
+  cache: ModuleCache
+  store: KvStore
+  logger: WaferLogger
+  observer: WaferObserver | undefined
+}
+
+/**
+ * Loads a generation: filters whose module bytes and settings are unchanged since `from` are
+ * reused (warm pools and all); the others are read, compiled, validated and initialised. On
+ * any failure the filters created here are closed and the error is thrown.
+ */
+async function build (definition: WaferDefinition, from: Generation | undefined, id: number, ctx: BuildContext): Promise<{ generation: Generation, created: Filter[] }> {
+  if (typeof definition.filters !== 'object' || definition.filters === null) {
+    throw waferError('WAFER_ERR_OPTIONS_INVALID', ['"filters" must be an object of filter name -> { module, config, ... }'])
+  }
+  const resolved = Object.entries(definition.filters).map(([name, f]) => resolveFilterOptions(name, f))
+  const created: Filter[] = []
+  const results = await Promise.allSettled(resolved.map(async (options) => {
+    const read = await readModuleSource(options.module)
+    const existing = from?.filters.get(options.name)
+    if (existing !== undefined && existing.state === 'ready' && existing.fingerprint === fingerprintOf(read.bytes, options)) return existing
+    const filter = await Filter.load(options, ctx, read)
+    created.push(filter)
+    return filter
+  }))
+  const filters = new Map<string, Filter>()
+  let failure: unknown
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') filters.set((resolved[i] as ResolvedFilterOptions).name, r.value)
+    else failure ??= r.reason
+  })
+  try {
+    if (failure !== undefined) throw failure
+    return { generation: new Generation(id, filters, definition.chains ?? {}, definition.data), created }
+  } catch (err) {
+    for (const f of created) f.close()
+    throw err
+  }
+}
+
+function fingerprintOf (bytes: Uint8Array, options: ResolvedFilterOptions): string {
+  return filterFingerprint(createHash('sha256').update(bytes).digest('hex'), options)
+}
+
+function sameChains (a: Generation, b: Generation): boolean {
+  return JSON.stringify(a.chainNames()) === JSON.stringify(b.chainNames())
 }
