@@ -35,6 +35,8 @@ export function sameRouteSet (registered: readonly ResolvedRoute[]): (g: Generat
 }
 
 export interface ConfigWatcher {
+  /** Resolves once the initial scan is done: changes before it could be missed. */
+  ready: Promise<void>
   close (): Promise<void>
 }
 
@@ -82,7 +84,9 @@ export function watchConfig (file: string, modules: () => string[], reload: () =
     timer = setTimeout(run, options.debounceMs)
   })
   watcher.on('error', (err) => { options.log.warn({ err }, 'config watch error') })
+  const ready = new Promise<void>((resolve) => { watcher.once('ready', () => resolve()) })
   return {
+    ready,
     async close () {
       if (timer !== undefined) clearTimeout(timer)
       await watcher.close()

@@ -109,6 +109,7 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
     const watcher = watchConfig(config.source, () => [...new Set([...attempted, ...[...runtime.generation.filters.values()].map((f) => f.source)])],
       () => reload(), { debounceMs: config.reload.debounceMs, log: fastify.log })
     fastify.addHook('onClose', async () => watcher.close())
+    await watcher.ready
   }
 
   const checkSpec = (spec: unknown, where: string): ChainSpec => {
