@@ -159,3 +159,40 @@ test('moving a route to another chain applies to new requests; counters survive;
   assert.equal(moved.outcome, 'failed')
   assert.equal(moved.error?.code, 'WAFER_ERR_RELOAD_ROUTES')
 })
+
+test('over a real socket: a request paused on the store when a reload lands finishes on its version', async (t) => {
+  const { MemoryStore } = await import('@wafer/core')
+  const inner = new MemoryStore()
+  const gates: Array<() => void> = []
+  const store = {
+    get: (k: string) => inner.get(k),
+    set: (k: string, v: Uint8Array, o?: { ttlMs?: number }) => inner.set(k, v, o),
+    delete: (k: string) => inner.delete(k),
+    // The first increment waits until the test lets it go; later ones answer at once.
+    incr: (k: string, o?: { by?: number, ttlMs?: number }) => gates.length === 0 && !released
+      ? new Promise<{ value: number, ttlMs: number }>((resolve) => { gates.push(() => resolve(inner.incr(k, o))) })
+      : inner.incr(k, o)
+  }
+  let released = false
+  const cfg = (v: string) => ({ filters: { kv: { module: fixture('kv-incr') }, v: { module: fixture(`variant-${v}`) } }, chains: { main: ['kv', 'v'] } })
+  const app = Fastify({ loggerInstance: silent })
+  await app.register(wafer, { config: cfg('a'), chain: 'main', store })
+  app.get('/echo', async (req, reply) => { reply.header('x-seen', req.headers['x-variant']); return 'ok' })
+  t.after(() => app.close())
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+
+  const slow = fetch(`${url}/echo`)
+  await until('the slow request to pause', () => gates[0])
+  const report = await app.waferReload(cfg('b'))
+  assert.equal(report.outcome, 'applied')
+  assert.deepEqual(app.wafer.status().draining, [{ generation: 1, inflight: 1 }])
+  released = true
+  const fresh = await fetch(`${url}/echo`)
+  assert.equal(fresh.headers.get('x-variant-out'), 'b', 'a new request runs the new version at once')
+  gates[0]?.()
+  const res = await slow
+  assert.equal(res.status, 200)
+  assert.equal(res.headers.get('x-seen'), 'a')
+  assert.equal(res.headers.get('x-variant-out'), 'a', 'the paused request finished on the version it started on')
+  await until('the old version to drain', () => app.wafer.status().draining.length === 0 ? true : undefined)
+})

@@ -97,6 +97,32 @@ test('serve: listens, answers, uses the client request id, and exits 0 on SIGTER
   assert.match(out, /SIGTERM: finishing in-flight requests/)
 })
 
+test('serve: SIGHUP reloads the config', async (t) => {
+  const file = await configFile('hup.json', JSON.stringify({ server: { port: 0 }, admin: { enabled: false }, filters: {}, routes: [{ match: { path: '/v', type: 'exact' }, respond: { status: 200, body: 'one' } }] }))
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', file, '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => child.kill('SIGKILL'))
+  let out = ''
+  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', () => {
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)
+      if (m?.[1] !== undefined) resolve(m[1])
+    })
+    child.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}:\n${out}`)))
+  })
+  assert.equal(await (await fetch(`${url}/v`)).text(), 'one')
+  await writeFile(file, JSON.stringify({ server: { port: 0 }, admin: { enabled: false }, filters: {}, routes: [{ match: { path: '/v', type: 'exact' }, respond: { status: 200, body: 'two' } }] }))
+  child.kill('SIGHUP')
+  const deadline = Date.now() + 10_000
+  let body = ''
+  while (Date.now() < deadline && body !== 'two') {
+    body = await (await fetch(`${url}/v`)).text()
+    if (body !== 'two') await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  assert.equal(body, 'two')
+  assert.match(out, /reload: generation 1 -> 2/)
+})
+
 test('inspect: ABI, exports and imports with signatures, size and sha256', async () => {
   const r = await wafer(['inspect', exampleFilter('rate-limit')])
   assert.equal(r.code, 0, r.stderr)

@@ -1,6 +1,9 @@
 // End to end over real sockets: a real upstream, the gateway in front of it.
 import assert from 'node:assert/strict'
 import { createServer, request as httpRequest, type Server } from 'node:http'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { Gateway } from '../src/index.ts'
@@ -184,4 +187,38 @@ test('graceful shutdown: an in-flight request finishes, new connections are refu
   assert.equal((await res.json() as { path: string }).path, '/slow/x')
   await closing
   await assert.rejects(fetch(`${url}/slow/y`))
+})
+
+test('POST /_wafer/reload applies a changed config file, refuses a broken one (422), and status and metrics say so', async (t) => {
+  const up = await upstream(t)
+  const dir = await mkdtemp(join(tmpdir(), 'wafer-gw-reload-'))
+  const file = join(dir, 'gateway.json')
+  const withLimit = (limit: number) => JSON.stringify({ ...config(up.url), filters: { ...config(up.url).filters, limit: { module: exampleFilter('rate-limit'), config: { limit, windowMs: 60000, key: 'header:x-auth-subject' } } } })
+  await writeFile(file, withLimit(2))
+  const gw = await Gateway.create({ config: file, port: 0, logger: silent, watch: false })
+  t.after(() => gw.close())
+  const { url, adminUrl } = await gw.listen()
+  const call = () => fetch(`${url}/api/x`, { headers: { 'x-api-key': 'k1' } })
+  assert.equal((await call()).headers.get('ratelimit-limit'), '2')
+
+  await writeFile(file, withLimit(50))
+  const applied = await fetch(`${adminUrl}/_wafer/reload`, { method: 'POST' })
+  assert.equal(applied.status, 200)
+  const report = await applied.json() as { outcome: string, loaded: string[], from: number, to: number }
+  assert.deepEqual([report.outcome, report.loaded, report.from, report.to], ['applied', ['limit'], 1, 2])
+  assert.equal((await call()).headers.get('ratelimit-limit'), '50')
+
+  await writeFile(file, '{ "filters": ')
+  const refused = await fetch(`${adminUrl}/_wafer/reload`, { method: 'POST' })
+  assert.equal(refused.status, 422)
+  assert.equal((await refused.json() as { error: { code: string } }).error.code, 'WAFER_ERR_CONFIG_PARSE')
+  assert.equal((await call()).headers.get('ratelimit-limit'), '50', 'the running version keeps serving')
+
+  const status = await (await fetch(`${adminUrl}/_wafer/status`)).json() as { generation: number, lastReload: { outcome: string } }
+  assert.equal(status.generation, 2)
+  assert.equal(status.lastReload.outcome, 'failed')
+  const metrics = await (await fetch(`${adminUrl}/metrics`)).text()
+  assert.match(metrics, /wafer_reloads_total\{outcome="applied"\} 1/)
+  assert.match(metrics, /wafer_reloads_total\{outcome="failed"\} 1/)
+  assert.match(metrics, /wafer_generation 2/)
 })
