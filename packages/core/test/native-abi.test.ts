@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { CONTINUE, createWafer, Exchange, MemoryStore, type KvStore, type Wafer } from '../src/index.ts'
 import { captureLogger, fixture, silent } from '../../../test/support/index.ts'
+import { delayedStore } from '../../../test/support/stores.ts'
 
 function exchange (log = silent): Exchange {
   return new Exchange({ id: 'req-1', method: 'GET', url: '/items?page=2', headers: { host: 'example.com', 'x-api-key': 'k1' }, remoteAddress: '127.0.0.1', log })
@@ -109,13 +110,7 @@ test('kv results from a synchronous store are delivered in the same tick', async
 })
 
 test('kv results from an asynchronous store resume the paused filter later', async () => {
-  const inner = new MemoryStore()
-  const store: KvStore = {
-    get: async (k) => inner.get(k),
-    set: async (k, v, o) => inner.set(k, v, o),
-    incr: async (k, o) => { await new Promise((resolve) => setImmediate(resolve)); return inner.incr(k, o) },
-    delete: async (k) => inner.delete(k)
-  }
+  const { store } = delayedStore()
   const w = await one('kv-incr', { store })
   const ex = exchange()
   const pending = w.compose(['f']).runRequest(ex)

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createWafer, Exchange, MemoryStore, type FilterCallEvent, type KvStore } from '../src/index.ts'
+import { createWafer, Exchange, type FilterCallEvent } from '../src/index.ts'
 import { captureLogger, fixture, silent } from '../../../test/support/index.ts'
+import { delayedStore } from '../../../test/support/stores.ts'
 
 const exchange = (log = silent) => new Exchange({ id: 'r', method: 'GET', url: '/', headers: {}, remoteAddress: '127.0.0.1', log })
 
@@ -29,13 +30,7 @@ test('the observer sees each filter call with its phase, outcome and duration', 
 })
 
 test('an asynchronous call is reported when it completes, with the wait included', async () => {
-  const inner = new MemoryStore()
-  const store: KvStore = {
-    get: (k) => inner.get(k),
-    set: (k, v, o) => inner.set(k, v, o),
-    delete: (k) => inner.delete(k),
-    incr: (k, o) => new Promise((resolve) => setTimeout(() => resolve(inner.incr(k, o)), 20))
-  }
+  const { store } = delayedStore(20)
   const events: FilterCallEvent[] = []
   const w = await createWafer({ logger: silent, store, observer: { onFilterCall: (e) => events.push(e) }, filters: { kv: { module: fixture('kv-incr') } } })
   const pending = w.compose(['kv']).runRequest(exchange())

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import Fastify from 'fastify'
-import { MemoryStore, type KvStore } from '@wafer/core'
 import wafer, { type WaferPluginOptions } from '../src/index.ts'
 import { captureLogger, fixture } from '../../../test/support/index.ts'
+import { delayedStore } from '../../../test/support/stores.ts'
 
 const filters = {
   stamp: { module: fixture('stamp') },
@@ -85,13 +85,7 @@ test('a trapping filter gives a clean JSON 500 naming it, a log line with reqId,
 })
 
 test('filters waiting on an asynchronous store hold the request, not the event loop', async (t) => {
-  const inner = new MemoryStore()
-  const store: KvStore = {
-    get: (k) => inner.get(k),
-    set: (k, v, o) => inner.set(k, v, o),
-    delete: (k) => inner.delete(k),
-    incr: (k, o) => new Promise((resolve) => setTimeout(() => resolve(inner.incr(k, o)), 5))
-  }
+  const { store, inner } = delayedStore(5)
   const fastify = await app({ chain: ['kv'], store })
   t.after(() => fastify.close())
   fastify.get('/kv', async (req) => req.headers['x-kv'])

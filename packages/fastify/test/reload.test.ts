@@ -57,6 +57,9 @@ test('rewriting a filter 20 times (and once broken) under load: no error, no mix
 
   const seen = { a: 0, b: 0 }
   const problems: string[] = []
+  let resolveLoad: (r: autocannon.Result) => void = () => {}
+  let rejectLoad: (e: unknown) => void = () => {}
+  const finished = new Promise<autocannon.Result>((resolve, reject) => { resolveLoad = resolve; rejectLoad = reject })
   const load = autocannon({
     url,
     connections: 8,
@@ -64,14 +67,14 @@ test('rewriting a filter 20 times (and once broken) under load: no error, no mix
     requests: [{
       method: 'GET',
       path: '/echo',
-      onResponse: (status: number, _body: string, _ctx: unknown, headers: Record<string, string>) => {
-        const out = headers['x-variant-out']
+      onResponse: (status: number, _body: string, _ctx: object, headers: Record<string, string | string[] | undefined> | undefined) => {
+        const out = headers?.['x-variant-out']
         if (status !== 200) problems.push(`status ${status}`)
-        else if (out !== headers['x-seen'] || (out !== 'a' && out !== 'b')) problems.push(`mixed: request saw ${headers['x-seen']}, response stamped ${out}`)
+        else if (out !== headers?.['x-seen'] || (out !== 'a' && out !== 'b')) problems.push(`mixed: request saw ${String(headers?.['x-seen'])}, response stamped ${String(out)}`)
         else seen[out]++
       }
     }]
-  })
+  }, (err, result) => { if (err !== null && err !== undefined) rejectLoad(err); else resolveLoad(result) })
   t.after(() => load.stop())
 
   let expected = 0
@@ -90,7 +93,7 @@ test('rewriting a filter 20 times (and once broken) under load: no error, no mix
     }
   }
   load.stop()
-  const result = await load
+  const result = await finished
 
   assert.deepEqual(problems.slice(0, 5), [], `${problems.length} bad responses`)
   assert.equal(result.errors, 0)

@@ -1,10 +1,10 @@
 // The `wafer` command as users run it: a child process, its exit code and its output.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import { exampleFilter, fixture, root } from '../../../test/support/index.ts'
 
 const CLI = join(root, 'packages/gateway/dist/cli.js')
@@ -19,6 +19,23 @@ function wafer (args: string[], timeoutMs = 20_000): Promise<{ code: number | nu
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`wafer ${args.join(' ')} did not exit:\n${stdout}\n${stderr}`)) }, timeoutMs)
     child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
   })
+}
+
+/** Starts `wafer serve` and resolves with its URL once it logged that it listens. */
+async function serve (t: TestContext, args: string[]): Promise<{ child: ChildProcess, url: string, output: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.after(() => child.kill('SIGKILL'))
+  let out = ''
+  child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
+  child.stderr?.on('data', (c: Buffer) => { out += c.toString() })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', () => {
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)
+      if (m?.[1] !== undefined) resolve(m[1])
+    })
+    child.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}:\n${out}`)))
+  })
+  return { child, url, output: () => out }
 }
 
 async function configFile (name: string, text: string): Promise<string> {
@@ -74,18 +91,7 @@ test('serve: a broken config exits non-zero with the errors, before listening', 
 })
 
 test('serve: listens, answers, uses the client request id, and exits 0 on SIGTERM after in-flight work', async (t) => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', join(root, 'examples/gateway/gateway.yaml'), '--port', '0', '--admin-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => child.kill('SIGKILL'))
-  let out = ''
-  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr.on('data', (c: Buffer) => { out += c.toString() })
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)
-      if (m?.[1] !== undefined) resolve(m[1])
-    })
-    child.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}:\n${out}`)))
-  })
+  const { child, url, output } = await serve(t, ['--config', join(root, 'examples/gateway/gateway.yaml'), '--port', '0', '--admin-port', '0'])
   const res = await fetch(`${url}/health`, { headers: { 'x-request-id': 'trace-123' } })
   assert.equal(res.status, 200)
   assert.equal(await res.text(), '{"ok":true}')
@@ -93,23 +99,13 @@ test('serve: listens, answers, uses the client request id, and exits 0 on SIGTER
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   child.kill('SIGTERM')
   assert.equal(await exited, 0)
-  assert.match(out, /"reqId":"trace-123"/)
-  assert.match(out, /SIGTERM: finishing in-flight requests/)
+  assert.match(output(), /"reqId":"trace-123"/)
+  assert.match(output(), /SIGTERM: finishing in-flight requests/)
 })
 
 test('serve: SIGHUP reloads the config', async (t) => {
   const file = await configFile('hup.json', JSON.stringify({ server: { port: 0 }, admin: { enabled: false }, filters: {}, routes: [{ match: { path: '/v', type: 'exact' }, respond: { status: 200, body: 'one' } }] }))
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', file, '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => child.kill('SIGKILL'))
-  let out = ''
-  child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', () => {
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)
-      if (m?.[1] !== undefined) resolve(m[1])
-    })
-    child.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}:\n${out}`)))
-  })
+  const { child, url, output } = await serve(t, ['--config', file, '--no-watch'])
   assert.equal(await (await fetch(`${url}/v`)).text(), 'one')
   await writeFile(file, JSON.stringify({ server: { port: 0 }, admin: { enabled: false }, filters: {}, routes: [{ match: { path: '/v', type: 'exact' }, respond: { status: 200, body: 'two' } }] }))
   child.kill('SIGHUP')
@@ -120,7 +116,7 @@ test('serve: SIGHUP reloads the config', async (t) => {
     if (body !== 'two') await new Promise((resolve) => setTimeout(resolve, 20))
   }
   assert.equal(body, 'two')
-  assert.match(out, /reload: generation 1 -> 2/)
+  assert.match(output(), /reload: generation 1 -> 2/)
 })
 
 test('inspect: ABI, exports and imports with signatures, size and sha256', async () => {
