@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { MemoryStore } from '../src/index.ts'
+import { storeContract } from '../../../test/support/store-contract.ts'
 
 function clock (): { now: () => number, advance: (ms: number) => void } {
   let t = 1_000_000
@@ -72,4 +73,14 @@ test('maxKeys bounds memory: the least recently used key is evicted', () => {
 
 test('invalid maxKeys is rejected', () => {
   assert.throws(() => new MemoryStore({ maxKeys: 0 }), { code: 'WAFER_ERR_OPTIONS_INVALID' })
+})
+
+// The behaviour every store shares (RedisStore runs it too), on a fake clock: exact TTLs, no sleeping.
+storeContract('MemoryStore', {
+  ttlMs: 1000,
+  slackMs: 0,
+  create: () => {
+    const c = clock()
+    return { store: new MemoryStore({ now: c.now }), elapse: c.advance }
+  }
 })
