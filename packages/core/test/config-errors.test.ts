@@ -197,7 +197,7 @@ test('a value that fails several rules is described once, by what the place acce
 })
 
 test('the whole file: not an object, or without filters', () => {
-  assert.deepEqual(problems(null), [': must be an object with keys $schema, version, server, admin, reload, filters, chains, routes, got null'])
+  assert.deepEqual(problems(null), [': must be an object with keys $schema, version, server, admin, state, reload, filters, chains, routes, got null'])
   assert.deepEqual(problems({}), ['/filters: required key is missing: must be an object'])
   assert.throws(() => resolveConfig([], 'empty.yaml', '/'), (err: Error) => err.message.startsWith('Invalid config empty.yaml:\n  - (root): must be an object with keys'))
 })

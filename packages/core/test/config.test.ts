@@ -86,6 +86,7 @@ test('every omitted field takes its default', () => {
     version: 1,
     server: { host: '127.0.0.1', port: 8080, bodyLimit: 1048576, headerLimit: 16384, logLevel: 'info', shutdownTimeoutMs: 10000 },
     admin: { enabled: true, host: '127.0.0.1', port: 9901 },
+    state: { kind: 'memory', maxKeys: 100000 },
     reload: { watch: true, debounceMs: 250, drainTimeoutMs: 30000 },
     filters: { a: { module: '/base/a.wasm', config: {}, failurePolicy: 'fail-closed' } },
     chains: {},
@@ -236,4 +237,18 @@ test('toWaferFilters and chains go to createWafer as they are; an override reach
   } finally {
     await wafer.close()
   }
+})
+
+test('state: in memory by default, Redis when configured, never both', async () => {
+  const { resolveConfig } = await import('../src/index.ts')
+  const redis = resolveConfig({ filters: {}, state: { redis: { url: 'redis://127.0.0.1:6379/0' } } }, '<object>', '/')
+  assert.deepEqual(redis.state, { kind: 'redis', url: 'redis://127.0.0.1:6379/0', keyPrefix: 'wafer:', timeoutMs: 200 })
+  const memory = resolveConfig({ filters: {}, state: { memory: { maxKeys: 10 } } }, '<object>', '/')
+  assert.deepEqual(memory.state, { kind: 'memory', maxKeys: 10 })
+  assert.throws(() => resolveConfig({ filters: {}, state: { memory: {}, redis: { url: 'redis://h' } } }, '<object>', '/'), {
+    code: 'WAFER_ERR_CONFIG_INVALID', message: /\/state: must choose one store: "memory" or "redis", got both/
+  })
+  assert.throws(() => resolveConfig({ filters: {}, state: { redis: { url: 'http://h' } } }, '<object>', '/'), {
+    code: 'WAFER_ERR_CONFIG_INVALID', message: /\/state\/redis\/url/
+  })
 })

@@ -107,6 +107,8 @@ async function main (argv: string[]): Promise<void> {
   }
   const { url, adminUrl } = await gateway.listen()
   gateway.app.log.info({ url, adminUrl }, `wafer gateway listening on ${url}${adminUrl === undefined ? '' : `, admin on ${adminUrl}`}`)
+  // Whatever the log level, say where it listens (ports may have been chosen by the OS).
+  process.stdout.write(`wafer: listening on ${url}${adminUrl === undefined ? '' : ` (admin ${adminUrl})`}\n`)
   process.on('SIGHUP', () => {
     gateway.app.log.info('SIGHUP: reloading the config')
     void gateway.reload()

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import { loadConfig, WaferError, type GatewayConfig, type ReloadReport, type ResolvedConfig } from '@wafer/core'
+import { loadConfig, MemoryStore, WaferError, type GatewayConfig, type KvStore, type ReloadReport, type ResolvedConfig } from '@wafer/core'
+import { RedisStore } from '@wafer/redis-store'
 import wafer from '@wafer/fastify'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { adminServer } from './admin.js'
@@ -62,7 +63,7 @@ export class Gateway {
       requestIdHeader: 'x-request-id'
     }) as unknown as FastifyInstance
     const watch = typeof options.config === 'string' && (options.watch ?? config.reload.watch)
-    await app.register(wafer, { config: options.config, observer: metrics, watch })
+    await app.register(wafer, { config: options.config, observer: metrics, watch, store: stateStore(config, app.log, metrics) })
     await app.ready()
     metrics.attach(app.wafer)
     const admin = config.admin.enabled ? await adminServer(app, config, metrics, () => app.waferReload()) : undefined
@@ -117,6 +118,19 @@ export class Gateway {
 
 export function createGateway (options: GatewayOptions): Promise<Gateway> {
   return Gateway.create(options)
+}
+
+/** The key-value store `state` asks for; the runtime closes it when the app closes. */
+function stateStore (config: ResolvedConfig, log: FastifyBaseLogger, metrics: GatewayMetrics): KvStore {
+  const { state } = config
+  if (state.kind === 'memory') return new MemoryStore({ maxKeys: state.maxKeys })
+  return new RedisStore({
+    url: state.url,
+    keyPrefix: state.keyPrefix,
+    timeoutMs: state.timeoutMs,
+    logger: log.child({ store: 'redis' }),
+    onError: (op, err) => { metrics.onStoreError(op, err) }
+  })
 }
 
 /** Like Fastify's default client error handler, but the 431 names the limit and carries a code. */

@@ -14,6 +14,7 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
   readonly #upstream: Counter<'route' | 'status'>
   readonly #upstreamErrors: Counter<'route' | 'code'>
   readonly #reloads: Counter<'outcome'>
+  readonly #storeErrors: Counter<'op' | 'reason'>
   readonly #reloadDuration: Histogram
   #wafer: Wafer | undefined
 
@@ -33,6 +34,7 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
     this.#upstreamErrors = new Counter({ name: 'wafer_upstream_errors_total', help: 'Upstream failures (refused, reset, timeout) by route and error code', labelNames: ['route', 'code'], registers })
     this.#reloads = new Counter({ name: 'wafer_reloads_total', help: 'Reloads by outcome (applied, unchanged, failed)', labelNames: ['outcome'], registers })
     this.#reloadDuration = new Histogram({ name: 'wafer_reload_duration_seconds', help: 'Time to build and swap in a new version', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers })
+    this.#storeErrors = new Counter({ name: 'wafer_store_errors_total', help: 'Failed key-value store operations (Redis down, slow or overloaded) by operation and reason', labelNames: ['op', 'reason'], registers })
     const metrics = this
     // eslint-disable-next-line no-new
     new Gauge({
@@ -71,6 +73,11 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
   onReload (report: ReloadReport): void {
     this.#reloads.inc({ outcome: report.outcome })
     this.#reloadDuration.observe(report.durationMs / 1000)
+  }
+
+  onStoreError (op: string, err: Error): void {
+    const reason = (err as { reason?: unknown }).reason
+    this.#storeErrors.inc({ op, reason: typeof reason === 'string' ? reason : 'error' })
   }
 
   onUpstreamResponse (route: ConfigRoute, status: number): void {

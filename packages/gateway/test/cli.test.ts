@@ -1,13 +1,13 @@
 // The `wafer` command as users run it: a child process, its exit code and its output.
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { exampleFilter, fixture, root } from '../../../test/support/index.ts'
+import { CLI, serve } from './serve.ts'
 
-const CLI = join(root, 'packages/gateway/dist/cli.js')
 
 function wafer (args: string[], timeoutMs = 20_000): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -19,23 +19,6 @@ function wafer (args: string[], timeoutMs = 20_000): Promise<{ code: number | nu
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`wafer ${args.join(' ')} did not exit:\n${stdout}\n${stderr}`)) }, timeoutMs)
     child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
   })
-}
-
-/** Starts `wafer serve` and resolves with its URL once it logged that it listens. */
-async function serve (t: TestContext, args: string[]): Promise<{ child: ChildProcess, url: string, output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.after(() => child.kill('SIGKILL'))
-  let out = ''
-  child.stdout?.on('data', (c: Buffer) => { out += c.toString() })
-  child.stderr?.on('data', (c: Buffer) => { out += c.toString() })
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', () => {
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)
-      if (m?.[1] !== undefined) resolve(m[1])
-    })
-    child.once('exit', (code) => reject(new Error(`serve exited with ${String(code)}:\n${out}`)))
-  })
-  return { child, url, output: () => out }
 }
 
 async function configFile (name: string, text: string): Promise<string> {

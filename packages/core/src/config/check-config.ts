@@ -22,6 +22,10 @@ export function configProblems (value: unknown, reported: ReadonlySet<string>): 
   const filters = isObj(value.filters) ? value.filters : undefined
   const chains = isObj(value.chains) ? value.chains : undefined
 
+  if (isObj(value.state) && value.state.memory !== undefined && value.state.redis !== undefined) {
+    add('/state', 'must choose one store: "memory" or "redis", got both', value.state)
+  }
+
   for (const [name, f] of Object.entries(filters ?? {})) {
     if (!isObj(f)) continue
     const base = pointer('/filters', name)

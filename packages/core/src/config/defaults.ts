@@ -10,6 +10,7 @@ export const configDefaults = Object.freeze({
   }),
   admin: Object.freeze({ enabled: true, host: '127.0.0.1', port: 9901 }),
   reload: Object.freeze({ watch: true, debounceMs: 250, drainTimeoutMs: 30000 }),
+  state: Object.freeze({ maxKeys: 100000, keyPrefix: 'wafer:', timeoutMs: 200 }),
   filter: Object.freeze({ config: Object.freeze({}), failurePolicy: 'fail-closed' as const }),
   entry: Object.freeze({ enabled: true }),
   match: Object.freeze({ type: 'prefix' as const }),

@@ -58,6 +58,9 @@ function build (config: GatewayConfig, source: string, baseDir: string): Resolve
       host: admin.host ?? d.admin.host,
       port: admin.port ?? d.admin.port
     },
+    state: config.state?.redis !== undefined
+      ? { kind: 'redis', url: config.state.redis.url, keyPrefix: config.state.redis.keyPrefix ?? d.state.keyPrefix, timeoutMs: config.state.redis.timeoutMs ?? d.state.timeoutMs }
+      : { kind: 'memory', maxKeys: config.state?.memory?.maxKeys ?? d.state.maxKeys },
     reload: {
       watch: config.reload?.watch ?? d.reload.watch,
       debounceMs: config.reload?.debounceMs ?? d.reload.debounceMs,

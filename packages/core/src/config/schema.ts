@@ -138,6 +138,16 @@ export const configSchema = deepFreeze({
       host: { type: 'string', description: 'Address to listen on.', pattern: BIND_PATTERN, default: d.admin.host },
       port: int('Port to listen on; 0 picks any free port.', 0, 65535, d.admin.port)
     }),
+    state: closed('Host state: the key-value store filters keep counters in. In memory (one process) unless redis is given.', {
+      memory: closed('Keep state in this process (the default).', {
+        maxKeys: int('Most keys kept; the least recently used are evicted.', 1, undefined, d.state.maxKeys)
+      }),
+      redis: closed('Keep state in Redis, shared by every gateway process using the same server.', {
+        url: { type: 'string', description: 'redis:// or rediss:// URL.', pattern: '^rediss?://' },
+        keyPrefix: { type: 'string', description: 'Prefix of every key, so several gateways can share a server.', default: d.state.keyPrefix },
+        timeoutMs: int('Per-operation timeout in milliseconds; past it the operation fails and the filter\'s failure policy decides.', 1, 60000, d.state.timeoutMs)
+      }, ['url'])
+    }),
     reload: closed('Hot reload: what triggers it and how long a replaced version may finish its requests.', {
       watch: { type: 'boolean', description: 'Watch this file and every module it references, and reload when one changes (wafer serve).', default: d.reload.watch },
       debounceMs: int('Quiet time after the last change before reloading, in milliseconds; editors and builds write several times.', 0, 60000, d.reload.debounceMs),

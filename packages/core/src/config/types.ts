@@ -68,6 +68,7 @@ export interface GatewayConfig {
   }
   admin?: { enabled?: boolean, host?: string, port?: number }
   reload?: { watch?: boolean, debounceMs?: number, drainTimeoutMs?: number }
+  state?: { memory?: { maxKeys?: number }, redis?: { url: string, keyPrefix?: string, timeoutMs?: number } }
   filters: Record<string, FilterConfig>
   chains?: Record<string, ChainEntryConfig[]>
   routes?: RouteConfig[]
@@ -125,6 +126,8 @@ export interface ResolvedConfig {
   }
   readonly admin: { readonly enabled: boolean, readonly host: string, readonly port: number }
   readonly reload: { readonly watch: boolean, readonly debounceMs: number, readonly drainTimeoutMs: number }
+  /** Where filters keep state; read at startup only (a reload does not change it). */
+  readonly state: { readonly kind: 'memory', readonly maxKeys: number } | { readonly kind: 'redis', readonly url: string, readonly keyPrefix: string, readonly timeoutMs: number }
   /** Declared and derived filters, by name; `toWaferFilters()` gives what `createWafer` takes. */
   readonly filters: Readonly<Record<string, ResolvedFilter>>
   /** Named chains, flattened to filter names; disabled entries dropped. */
