@@ -29,7 +29,7 @@ const lock = join(root, 'pnpm-lock.yaml')
 if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) {
   run(pnpm[0], [...pnpm[1], 'install', '--frozen-lockfile'])
 }
-for (const pkg of ['core', 'fastify', 'gateway', 'redis-store']) {
+for (const pkg of ['core', 'fastify', 'express', 'gateway', 'redis-store']) {
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'packages', pkg)])
 }
 run(process.execPath, [join(root, 'scripts/build-guests.mjs')])

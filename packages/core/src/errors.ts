@@ -43,6 +43,8 @@ export const errorTable = {
   WAFER_ERR_BAD_PATH: { status: 400, message: 'The request path %s cannot be forwarded: %s' },
   WAFER_ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'Upstream %s could not be reached: %s' },
   WAFER_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'Upstream %s did not answer within %s ms' },
+  WAFER_ERR_NOT_READY: { status: 503, message: '%s: the filters are still loading: %s' },
+  WAFER_ERR_MIDDLEWARE_ORDER: { status: 500, message: '%s: %s' },
   WAFER_ERR_INTERNAL: { status: 500, message: 'Internal Wafer error in %s: %s' }
 } as const satisfies Record<string, { status: number, message: string }>
 

@@ -1,8 +1,8 @@
-import { loadConfig, Wafer, WaferError, type ChainSpec, type GatewayConfig, type ReloadReport, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
+import { configModules, loadConfig, Wafer, WaferError, warnUnenforced, watchConfig, type ChainSpec, type GatewayConfig, type ReloadReport, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
 import type { FastifyBaseLogger, FastifyPluginAsync, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { configRoutes, type UpstreamObserver } from './config-routes.js'
-import { definitionOf, sameRouteSet, watchConfig } from './config-reload.js'
+import { definitionOf, sameRouteSet } from './config-reload.js'
 import { chainHooks, kExchange, type ChainHooks } from './hooks.js'
 
 /** A chain: filter names in order, or the name of a chain declared in `chains`. */
@@ -13,7 +13,7 @@ export interface WaferRouteOptions {
   chain: ChainSpec
 }
 
-export interface WaferPluginOptions extends Omit<WaferOptions, 'logger' | 'filters' | 'observer'> {
+export interface WaferPluginOptions extends Omit<WaferOptions, 'logger' | 'filters' | 'observer' | 'data' | 'drainTimeoutMs'> {
   /**
    * A gateway config (docs/config.md): a YAML/JSON file path, or the object. Its filters and
    * chains are loaded, and its routes registered (proxied to their upstreams or answered
@@ -80,7 +80,7 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
   if (wafer === undefined) {
     const definition = config !== undefined ? definitionOf(config) : { filters: options.filters, chains: options.chains }
     if (definition.filters === undefined) invalid('pass "config", "filters" (filter name -> { module, config }) or a created runtime as "wafer"')
-    warnUnenforced(config, fastify.log)
+    if (config !== undefined) warnUnenforced(config, fastify.log)
     const created: WaferOptions = { ...definition, filters: definition.filters, logger: fastify.log }
     if (definition.chains === undefined) delete created.chains
     if (config !== undefined) created.drainTimeoutMs = config.reload.drainTimeoutMs
@@ -94,19 +94,20 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
   if (config !== undefined) runtime.addCheck(sameRouteSet(config.routes))
 
   // Modules the last attempted config named, so a module added by a failed reload is watched too.
-  let attempted: string[] = config === undefined ? [] : Object.values(config.filters).map((f) => f.module)
+  let attempted: string[] = config === undefined ? [] : configModules(config)
   const reload = (next?: string | GatewayConfig): Promise<ReloadReport> => runtime.reload(async () => {
     const source = next ?? options.config
     if (source === undefined) throw new WaferError('WAFER_ERR_OPTIONS_INVALID', ['@wafer/fastify: waferReload() needs a config: the plugin was registered without one'])
     const loaded = await loadConfig(source)
-    attempted = Object.values(loaded.filters).map((f) => f.module)
+    attempted = configModules(loaded)
     warnUnenforced(loaded, fastify.log)
     return definitionOf(loaded)
   })
   fastify.decorate('waferReload', reload)
   if (options.watch === true) {
     if (typeof options.config !== 'string' || config === undefined) invalid('"watch" needs "config" to be a file path')
-    const watcher = watchConfig(config.source, () => [...new Set([...attempted, ...[...runtime.generation.filters.values()].map((f) => f.source)])],
+    const source = config.source
+    const watcher = watchConfig(() => [source, ...new Set([...attempted, ...[...runtime.generation.filters.values()].map((f) => f.source)])],
       () => reload(), { debounceMs: config.reload.debounceMs, log: fastify.log })
     fastify.addHook('onClose', async () => watcher.close())
     await watcher.ready
@@ -145,15 +146,6 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
 
   if (config !== undefined && config.routes.length > 0) {
     await fastify.register(configRoutes, { routes: config.routes, observer: options.observer, wafer: runtime })
-  }
-}
-
-/** Sandbox settings are accepted so configs can carry them, but nothing enforces them yet: say so. */
-function warnUnenforced (config: ResolvedConfig | undefined, log: FastifyBaseLogger): void {
-  for (const [name, f] of Object.entries(config?.filters ?? {})) {
-    if (f.limits !== undefined || f.capabilities !== undefined) {
-      log.warn({ filter: name }, `filter "${name}": "limits" and "capabilities" are validated but not enforced yet (sandboxing is planned)`)
-    }
   }
 }
 

@@ -1,3 +1,4 @@
+import type { WaferLogger } from '../logger.js'
 import type { FilterOptions } from '../runtime/filter-options.js'
 import type { ResolvedConfig } from './types.js'
 
@@ -12,4 +13,18 @@ export function toWaferFilters (config: Pick<ResolvedConfig, 'filters'>): Record
     filters[name] = { module: f.module, config: f.config, failurePolicy: f.failurePolicy, ...(f.pool === undefined ? {} : { pool: f.pool }) }
   }
   return filters
+}
+
+/** The module files a config names: what a watcher follows. */
+export function configModules (config: Pick<ResolvedConfig, 'filters'>): string[] {
+  return [...new Set(Object.values(config.filters).map((f) => f.module))]
+}
+
+/** Sandbox settings are accepted so configs can carry them, but nothing enforces them yet: say so. */
+export function warnUnenforced (config: Pick<ResolvedConfig, 'filters'>, log: WaferLogger): void {
+  for (const [name, f] of Object.entries(config.filters)) {
+    if (f.limits !== undefined || f.capabilities !== undefined) {
+      log.warn({ filter: name }, `filter "${name}": "limits" and "capabilities" are validated but not enforced yet (sandboxing is planned)`)
+    }
+  }
 }

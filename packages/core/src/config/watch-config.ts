@@ -1,0 +1,64 @@
+import { watch, type FSWatcher } from 'chokidar'
+import type { WaferLogger } from '../logger.js'
+
+export interface ConfigWatcher {
+  /** Resolves once the initial scan is done: changes before it could be missed. */
+  ready: Promise<void>
+  close (): Promise<void>
+}
+
+/**
+ * Watches a config file and the modules it names, and calls `reload` after `debounceMs` of
+ * quiet (editors and build tools write several times, often by renaming a new file over the
+ * old). Changes during a reload queue one more. After each reload the watched files follow
+ * `files()`, so a module a new config adds is watched, and one it drops is not.
+ */
+export function watchConfig (files: () => string[], reload: () => Promise<unknown>,
+  options: { debounceMs: number, log: WaferLogger }): ConfigWatcher {
+  const watched = new Set(files())
+  const watcher: FSWatcher = watch([...watched], { ignoreInitial: true, atomic: true })
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+  let again = false
+
+  const run = (): void => {
+    timer = undefined
+    if (running !== undefined) {
+      again = true
+      return
+    }
+    running = (async () => {
+      try {
+        await reload()
+        const next = new Set(files())
+        for (const p of next) if (!watched.has(p)) watcher.add(p)
+        for (const p of watched) if (!next.has(p)) watcher.unwatch(p)
+        watched.clear()
+        for (const p of next) watched.add(p)
+      } catch (err) {
+        options.log.error({ err }, 'reload after a file change failed')
+      } finally {
+        running = undefined
+        if (again) {
+          again = false
+          run()
+        }
+      }
+    })()
+  }
+  watcher.on('all', (event, path) => {
+    options.log.debug({ event, path }, `config watch: ${event} ${path}`)
+    if (timer !== undefined) clearTimeout(timer)
+    timer = setTimeout(run, options.debounceMs)
+  })
+  watcher.on('error', (err) => { options.log.warn({ err }, 'config watch error') })
+  const ready = new Promise<void>((resolve) => { watcher.once('ready', () => resolve()) })
+  return {
+    ready,
+    async close () {
+      if (timer !== undefined) clearTimeout(timer)
+      await watcher.close()
+      await running
+    }
+  }
+}

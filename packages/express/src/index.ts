@@ -1,0 +1,5 @@
+export { createWaferMiddleware, wafer, type WaferMiddleware } from './middleware.js'
+export type { WaferExpressOptions } from './options.js'
+export type { WaferHandler } from './chain-middleware.js'
+export type { ChainSpec } from '@wafer/core'
+export { wafer as default } from './middleware.js'
