@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
+import cluster from 'node:cluster'
+import { isClusterWorker, runPrimary, serveWorker } from './cluster.js'
 import { Gateway } from './gateway.js'
 import { formatReport, inspectModule } from './inspect.js'
 
 const USAGE = `Usage:
-  wafer serve --config <file> [--port <n>] [--host <addr>] [--admin-port <n>] [--no-watch]
+  wafer serve --config <file> [--port <n>] [--host <addr>] [--admin-port <n>] [--no-watch] [--workers <n>]
       Run the gateway described by a config file (YAML or JSON). It reloads when the file or
       a module changes (unless --no-watch or reload.watch: false), on SIGHUP, and on
       POST /_wafer/reload. SIGTERM/SIGINT stop it gracefully: in-flight requests finish
-      (bounded by server.shutdownTimeoutMs).
+      (bounded by server.shutdownTimeoutMs). --workers n runs n processes sharing the port
+      (node:cluster); use state.redis so rate limits hold across them.
   wafer validate --config <file>
       Check the config against the schema, and that every module loads and speaks a known ABI.
       Exit 0 when valid, 1 with the problems listed otherwise.
@@ -42,6 +45,7 @@ async function main (argv: string[]): Promise<void> {
         'admin-port': { type: 'string' },
         json: { type: 'boolean' },
         'no-watch': { type: 'boolean' },
+        workers: { type: 'string', short: 'w' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' }
       }
@@ -92,9 +96,15 @@ async function main (argv: string[]): Promise<void> {
   }
 
   const overrides = { port: port(values.port, '--port'), host: values.host, adminPort: port(values['admin-port'], '--admin-port') }
+  const workers = values.workers === undefined ? 1 : Number(values.workers)
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) fail(`--workers must be an integer from 1 to 256, got "${String(values.workers)}"\n\n${USAGE}`, 2)
+  if (workers > 1 && cluster.isPrimary) return servePrimary(config, workers, overrides.adminPort, values['no-watch'] === true)
+  const worker = isClusterWorker()
+
   let gateway: Gateway
   try {
     gateway = await Gateway.create({
+      ...(worker ? { admin: false, watch: false } : {}),
       config,
       ...(overrides.port === undefined ? {} : { port: overrides.port }),
       ...(overrides.host === undefined ? {} : { host: overrides.host }),
@@ -105,7 +115,12 @@ async function main (argv: string[]): Promise<void> {
     // Nothing is listening yet: a broken config never starts serving.
     fail(`✗ ${(err as Error).message}`)
   }
+  if (worker) serveWorker(gateway)
   const { url, adminUrl } = await gateway.listen()
+  if (worker) {
+    process.once('SIGTERM', () => { gateway.close().then(() => process.exit(0), () => process.exit(1)) })
+    return
+  }
   gateway.app.log.info({ url, adminUrl }, `wafer gateway listening on ${url}${adminUrl === undefined ? '' : `, admin on ${adminUrl}`}`)
   // Whatever the log level, say where it listens (ports may have been chosen by the OS).
   process.stdout.write(`wafer: listening on ${url}${adminUrl === undefined ? '' : ` (admin ${adminUrl})`}\n`)
@@ -120,6 +135,30 @@ async function main (argv: string[]): Promise<void> {
         gateway.app.log.error({ err }, 'shutdown failed')
         process.exit(1)
       })
+    })
+  }
+}
+
+/** `serve --workers n`: the cluster primary; each worker runs this same command without it. */
+async function servePrimary (config: string, workers: number, adminPort: number | undefined, noWatch: boolean): Promise<void> {
+  const log = pino({ name: 'wafer-primary' })
+  let primary
+  try {
+    primary = await runPrimary({ config, workers, logger: log, ...(adminPort === undefined ? {} : { adminPort }), ...(noWatch ? { watch: false } : {}) })
+  } catch (err) {
+    fail(`✗ ${(err as Error).message}`)
+  }
+  const { url, adminUrl } = primary
+  log.info({ url, adminUrl, workers }, `wafer gateway listening on ${url} with ${workers} workers`)
+  process.stdout.write(`wafer: listening on ${url}${adminUrl === undefined ? '' : ` (admin ${adminUrl})`}\n`)
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading every worker')
+    void primary.reload()
+  })
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info(`${signal}: stopping the workers after their in-flight requests`)
+      primary.close().then(() => process.exit(0), () => process.exit(1))
     })
   }
 }

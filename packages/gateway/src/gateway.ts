@@ -20,6 +20,8 @@ export interface GatewayOptions {
   logger?: FastifyBaseLogger
   /** Overrides `reload.watch`: watch the config file and its modules (only for a config file path). */
   watch?: boolean
+  /** Overrides `admin.enabled` (cluster workers leave the admin listener to the primary). */
+  admin?: boolean
 }
 
 export interface GatewayAddresses {
@@ -66,7 +68,7 @@ export class Gateway {
     await app.register(wafer, { config: options.config, observer: metrics, watch, store: stateStore(config, app.log, metrics) })
     await app.ready()
     metrics.attach(app.wafer)
-    const admin = config.admin.enabled ? await adminServer(app, config, metrics, () => app.waferReload()) : undefined
+    const admin = (options.admin ?? config.admin.enabled) ? await adminServer(app, config, metrics, () => app.waferReload()) : undefined
     return new Gateway(config, app, admin, metrics, options)
   }
 
