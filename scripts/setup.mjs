@@ -29,7 +29,8 @@ const lock = join(root, 'pnpm-lock.yaml')
 if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) {
   run(pnpm[0], [...pnpm[1], 'install', '--frozen-lockfile'])
 }
-for (const pkg of ['core', 'fastify', 'express', 'gateway', 'redis-store']) {
+// In dependency order: each package's types come from the dist of those before it.
+for (const pkg of ['core', 'redis-store', 'fastify', 'express', 'gateway']) {
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'packages', pkg)])
 }
 run(process.execPath, [join(root, 'scripts/build-guests.mjs')])
