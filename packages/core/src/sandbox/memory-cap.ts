@@ -1,0 +1,81 @@
+import { leb, Reader, replaceSection, SECTION, sections, type Section } from './wasm-sections.js'
+
+/**
+ * Caps a module's linear memory by rewriting the limits in its memory section, so that
+ * `memory.grow` past the cap fails inside the guest (returns -1) instead of taking host memory.
+ *
+ * This edits the binary directly rather than going through binaryen: one limit does not need a
+ * full decode, and binaryen's `setMemory` would also rebuild every data segment.
+ */
+
+const WASM_MAX_PAGES = 65536
+const PAGE = 65536
+
+function skipLimits (r: Reader): void {
+  const flags = r.byte()
+  r.leb()
+  if ((flags & 1) !== 0) r.leb()
+  if ((flags & 8) !== 0) r.leb() // custom page size
+}
+
+function skipValType (r: Reader): void {
+  const t = r.byte()
+  if (t === 0x63 || t === 0x64) r.leb() // (ref null? ht): a heap type index or abstract type
+}
+
+/** The module's imported memories, as `"module"."name"`. */
+function importedMemories (bytes: Uint8Array, section: Section): string[] {
+  const r = new Reader(bytes, section.payloadStart)
+  const found: string[] = []
+  for (let n = r.leb(); n > 0; n--) {
+    const module = r.name()
+    const name = r.name()
+    const kind = r.byte()
+    switch (kind) {
+      case 0x00: r.leb(); break // function: type index
+      case 0x01: skipValType(r); skipLimits(r); break // table
+      case 0x02: found.push(`"${module}"."${name}"`); skipLimits(r); break // memory
+      case 0x03: skipValType(r); r.byte(); break // global: type, mutability
+      case 0x04: r.byte(); r.leb(); break // tag: attribute, type index
+      default: throw new Error(`unknown import kind 0x${kind.toString(16)}`)
+    }
+  }
+  return found
+}
+
+/**
+ * Returns a copy of `bytes` whose defined memories have a maximum of at most `pages` 64 KiB
+ * pages: min(declared maximum, pages), or `pages` when none was declared. Throws if a memory's
+ * initial size already exceeds the cap, if the module imports its memory (native-ABI modules
+ * define and export their own), or if a memory is shared or 64-bit.
+ */
+export function capMemory (bytes: Uint8Array, pages: number): Uint8Array<ArrayBuffer> {
+  const all = sections(bytes)
+  const imports = all.find((s) => s.id === SECTION.import)
+  if (imports !== undefined) {
+    const imported = importedMemories(bytes, imports)
+    if (imported.length > 0) {
+      throw new Error(`cannot cap the memory of a module that imports it (${imported.join(', ')}); a native-ABI filter must define and export its own memory`)
+    }
+  }
+  const memory = all.find((s) => s.id === SECTION.memory)
+  if (memory === undefined) return bytes.slice()
+
+  const r = new Reader(bytes, memory.payloadStart)
+  const count = r.leb()
+  const payload: number[] = leb(count)
+  for (let i = 0; i < count; i++) {
+    const flags = r.byte()
+    if ((flags & ~1) !== 0) {
+      throw new Error(`cannot cap memory ${i}: its limits have flags 0x${flags.toString(16)} (shared, 64-bit or custom page size), which the sandbox does not support`)
+    }
+    const initial = r.leb()
+    const declared = (flags & 1) !== 0 ? r.leb() : undefined
+    if (initial > pages) {
+      throw new Error(`the module's memory starts at ${initial} pages (${initial * PAGE} bytes), more than the cap of ${pages} pages (${pages * PAGE} bytes)`)
+    }
+    payload.push(0x01, ...leb(initial), ...leb(Math.min(declared ?? WASM_MAX_PAGES, pages)))
+  }
+  if (r.pos !== memory.end) throw new Error('malformed memory section')
+  return replaceSection(bytes, memory, Uint8Array.from(payload))
+}
