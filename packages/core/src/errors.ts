@@ -13,6 +13,7 @@ export const errorTable = {
   WAFER_ERR_CONFIG_INVALID: { status: 500, message: 'Invalid config %s:%s' },
   WAFER_ERR_MODULE_READ: { status: 500, message: 'Cannot read filter module %s: %s' },
   WAFER_ERR_MODULE_INVALID: { status: 500, message: 'Filter module %s is not a valid WebAssembly module: %s' },
+  WAFER_ERR_MODULE_LIMITS: { status: 500, message: 'Filter module %s cannot be sandboxed with its limits: %s' },
   WAFER_ERR_ABI_MISSING_VERSION: {
     status: 500,
     message: 'Filter module %s does not declare an ABI version: expected an exported function named wafer_abi_version_<N> (supported: %s)'
@@ -32,6 +33,9 @@ export const errorTable = {
   WAFER_ERR_FILTER_INSTANTIATE: { status: 500, message: 'Filter "%s" (%s) could not be instantiated: %s' },
   WAFER_ERR_FILTER_CONFIG: { status: 500, message: 'Filter "%s" (%s) rejected its configuration: %s' },
   WAFER_ERR_FILTER_TRAP: { status: 500, message: 'Filter "%s" trapped in %s: %s' },
+  WAFER_ERR_FILTER_FUEL: { status: 500, message: 'Filter "%s" ran out of fuel in %s: a call may use %s (limits.fuel)' },
+  WAFER_ERR_FILTER_MEMORY: { status: 500, message: 'Filter "%s" trapped in %s at its memory limit of %s pages (limits.memoryPages): %s' },
+  WAFER_ERR_FILTER_DEADLINE: { status: 500, message: 'Filter "%s" waited more than %s ms for %s (limits.timeoutMs)' },
   WAFER_ERR_FILTER_CLOSED: { status: 503, message: 'Filter "%s" is closed' },
   WAFER_ERR_CHAIN_INVALID: { status: 500, message: 'Invalid chain %s: %s' },
   WAFER_ERR_POOL_EXHAUSTED: { status: 503, message: 'Filter "%s" has no free instance: %s' },

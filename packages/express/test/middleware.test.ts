@@ -51,7 +51,7 @@ test('a config with routes is refused: they are the gateway\'s', async () => {
 test('a config without routes: its filters and named chains', async (t) => {
   const log = captureLogger('warn')
   const mw = await createWaferMiddleware({
-    config: { filters: { stamp: { module: fixture('stamp'), limits: { fuel: 100000 } } }, chains: { main: ['stamp'] } },
+    config: { filters: { stamp: { module: fixture('stamp'), capabilities: ['log'] } }, chains: { main: ['stamp'] } },
     chain: 'main',
     logger: log.logger
   })
@@ -62,7 +62,7 @@ test('a config without routes: its filters and named chains', async (t) => {
   const res = await fetch(await listen(t, app))
   assert.equal(res.headers.get('x-stamped'), 'a')
   assert.equal(await res.text(), 'a')
-  assert.ok(log.lines.some((l) => l.filter === 'stamp' && /not enforced yet/.test(l.msg)))
+  assert.ok(log.lines.some((l) => l.filter === 'stamp' && /"capabilities" are validated but not enforced yet/.test(l.msg)))
 })
 
 test('chain() with an undeclared filter throws WAFER_ERR_CHAIN_INVALID; so does a global chain, at creation', async (t) => {

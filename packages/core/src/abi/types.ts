@@ -2,6 +2,7 @@ import type { WaferLogger } from '../logger.js'
 import type { Exchange } from '../http/exchange.js'
 import type { Decision } from '../http/patch.js'
 import type { ModuleInfo } from '../runtime/wasm-binary.js'
+import type { ResolvedLimits } from '../runtime/filter-options.js'
 import type { KvStore } from '../state/store.js'
 
 /** What validation learned about a module: which ABI, and which phases it implements. */
@@ -27,6 +28,8 @@ export interface GuestHost {
   source: string
   store: KvStore
   logger: WaferLogger
+  /** What one call may take: fuel, memory, async wait, output size. */
+  limits: Readonly<ResolvedLimits>
 }
 
 /**

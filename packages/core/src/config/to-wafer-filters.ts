@@ -4,13 +4,19 @@ import type { ResolvedConfig } from './types.js'
 
 /**
  * A resolved config's filters (declared and derived) as `createWafer({ filters })` takes them:
- * `limits` and `capabilities` are left out because the runtime does not enforce them yet.
+ * `capabilities` is left out because the runtime does not enforce it yet.
  * Use with the config's chains: `createWafer({ filters: toWaferFilters(c), chains: c.chains })`.
  */
 export function toWaferFilters (config: Pick<ResolvedConfig, 'filters'>): Record<string, FilterOptions> {
   const filters: Record<string, FilterOptions> = {}
   for (const [name, f] of Object.entries(config.filters)) {
-    filters[name] = { module: f.module, config: f.config, failurePolicy: f.failurePolicy, ...(f.pool === undefined ? {} : { pool: f.pool }) }
+    filters[name] = {
+      module: f.module,
+      config: f.config,
+      failurePolicy: f.failurePolicy,
+      ...(f.pool === undefined ? {} : { pool: f.pool }),
+      ...(f.limits === undefined ? {} : { limits: { ...f.limits } })
+    }
   }
   return filters
 }
@@ -20,11 +26,11 @@ export function configModules (config: Pick<ResolvedConfig, 'filters'>): string[
   return [...new Set(Object.values(config.filters).map((f) => f.module))]
 }
 
-/** Sandbox settings are accepted so configs can carry them, but nothing enforces them yet: say so. */
+/** Capability grants are accepted so configs can carry them, but nothing enforces them yet: say so. */
 export function warnUnenforced (config: Pick<ResolvedConfig, 'filters'>, log: WaferLogger): void {
   for (const [name, f] of Object.entries(config.filters)) {
-    if (f.limits !== undefined || f.capabilities !== undefined) {
-      log.warn({ filter: name }, `filter "${name}": "limits" and "capabilities" are validated but not enforced yet (sandboxing is planned)`)
+    if (f.capabilities !== undefined) {
+      log.warn({ filter: name }, `filter "${name}": "capabilities" are validated but not enforced yet; every import the ABI offers is available`)
     }
   }
 }

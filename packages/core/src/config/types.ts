@@ -7,14 +7,16 @@ export type Capability = typeof CAPABILITIES[number]
 export type RouteMatchType = typeof MATCH_TYPES[number]
 export type HttpMethod = typeof HTTP_METHODS[number]
 
-/** Resource limits of a filter. Validated now; enforced once the sandbox work lands. */
+/** What one call of a filter may take; see FilterLimits in runtime/filter-options.ts. */
 export interface FilterLimits {
-  /** Instructions a single call may execute (>= 1000). */
+  /** Fuel per call (>= 1000); absent: not metered. */
   fuel?: number
   /** Most linear memory, in 64 KiB pages (1..65536). */
   memoryPages?: number
-  /** Wall-clock bound on a single call, in milliseconds. */
+  /** Longest wait for an asynchronous host operation, in milliseconds. */
   timeoutMs?: number
+  /** Most bytes read back from one `output`. */
+  maxOutputBytes?: number
 }
 
 // ---- The config file as written: everything optional that the file may omit. ----

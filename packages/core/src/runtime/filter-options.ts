@@ -16,7 +16,32 @@ export interface FilterOptions {
    * `fail-closed` (default) answers with a JSON error; `fail-open` skips the filter.
    */
   failurePolicy?: FailurePolicy
+  /** What one call of this filter may take (docs/config.md, `limits`). */
+  limits?: FilterLimits
 }
+
+export interface FilterLimits {
+  /**
+   * Fuel per call (CPU): the module is instrumented at load to count the work it does and
+   * trap when a call exceeds this. Absent: not metered.
+   */
+  fuel?: number
+  /** Most 64 KiB pages of linear memory; growth past it fails inside the guest. */
+  memoryPages?: number
+  /** Longest wait for an asynchronous host operation (a store call), in ms. Default 10,000. */
+  timeoutMs?: number
+  /** Most bytes the host reads back from one `output`. Default 1 MiB. */
+  maxOutputBytes?: number
+}
+
+export interface ResolvedLimits {
+  fuel: number | undefined
+  memoryPages: number | undefined
+  timeoutMs: number
+  maxOutputBytes: number
+}
+
+export const defaultLimits = Object.freeze({ timeoutMs: 10_000, maxOutputBytes: 1024 * 1024 })
 
 export interface ResolvedFilterOptions {
   name: string
@@ -24,11 +49,12 @@ export interface ResolvedFilterOptions {
   config: Buffer
   pool: Readonly<PoolOptions>
   failurePolicy: FailurePolicy
+  limits: Readonly<ResolvedLimits>
 }
 
 /** Filter names prefix store keys (`name:key`), so they may not contain `:`. */
 export const FILTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
-const KNOWN = ['module', 'config', 'pool', 'failurePolicy']
+const KNOWN = ['module', 'config', 'pool', 'failurePolicy', 'limits']
 const POOL_KEYS = Object.keys(defaultPoolOptions)
 
 function invalid (filter: string, message: string): never {
@@ -63,7 +89,32 @@ export function resolveFilterOptions (name: string, options: FilterOptions): Res
     module,
     config: Buffer.from(config, 'utf8'),
     pool: resolvePool(name, options.pool ?? {}),
-    failurePolicy
+    failurePolicy,
+    limits: resolveLimits(name, options.limits ?? {})
+  })
+}
+
+const LIMIT_RANGES: Record<keyof FilterLimits, [number, number]> = {
+  fuel: [1000, Number.MAX_SAFE_INTEGER],
+  memoryPages: [1, 65536],
+  timeoutMs: [1, 2_147_483_647],
+  maxOutputBytes: [1, 1024 * 1024 * 1024]
+}
+
+function resolveLimits (name: string, limits: FilterLimits): Readonly<ResolvedLimits> {
+  if (typeof limits !== 'object' || limits === null) invalid(name, '"limits" must be an object')
+  for (const [key, value] of Object.entries(limits)) {
+    const range = LIMIT_RANGES[key as keyof FilterLimits]
+    if (range === undefined) invalid(name, `unknown option "limits.${key}"; known: ${Object.keys(LIMIT_RANGES).join(', ')}`)
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < range[0] || value > range[1])) {
+      invalid(name, `"limits.${key}" must be an integer from ${range[0]} to ${range[1]}, got ${JSON.stringify(value)}`)
+    }
+  }
+  return Object.freeze({
+    fuel: limits.fuel,
+    memoryPages: limits.memoryPages,
+    timeoutMs: limits.timeoutMs ?? defaultLimits.timeoutMs,
+    maxOutputBytes: limits.maxOutputBytes ?? defaultLimits.maxOutputBytes
   })
 }
 

@@ -6,7 +6,7 @@ import type { Exchange } from '../http/exchange.js'
 import type { Decision } from '../http/patch.js'
 import type { KvStore } from '../state/store.js'
 import type { FailurePolicy, ResolvedFilterOptions } from './filter-options.js'
-import type { ModuleCache } from './module-cache.js'
+import type { ModuleCache, ModuleTransform } from './module-cache.js'
 import type { FilterCallEvent, WaferObserver } from './observer.js'
 import { readModuleSource } from './module-cache.js'
 import { InstancePool, type Lease, type PoolStats } from './pool.js'
@@ -79,10 +79,10 @@ export class Filter {
    */
   static async load (options: ResolvedFilterOptions, ctx: FilterContext, read?: { bytes: Uint8Array, source: string }): Promise<Filter> {
     const { bytes, source } = read ?? await readModuleSource(options.module)
-    const compiled = await ctx.cache.compile(bytes, source)
+    const compiled = await ctx.cache.compile(bytes, source, sandboxTransform(options))
     const guestAbi = selectAbi(compiled.info, source)
     const abi = guestAbi.validate(compiled.info, source)
-    const host = { filter: options.name, source, store: ctx.store, logger: ctx.logger.child({ filter: options.name }) }
+    const host = { filter: options.name, source, store: ctx.store, logger: ctx.logger.child({ filter: options.name }), limits: options.limits }
     let needs: FilterNeeds | undefined
     const pool = new InstancePool<GuestInstance>(options.name, () => {
       const instance = guestAbi.instantiate(compiled.module, compiled.info, host)
@@ -211,5 +211,20 @@ export class Filter {
 
 /** What makes a filter the same filter across reloads: its module bytes and its settings. */
 export function filterFingerprint (sha256: string, options: ResolvedFilterOptions): string {
-  return JSON.stringify([sha256, options.config.toString('utf8'), options.pool, options.failurePolicy])
+  return JSON.stringify([sha256, options.config.toString('utf8'), options.pool, options.failurePolicy, options.limits])
+}
+
+/** The load-time rewrite a filter's limits ask for: fuel metering and/or a memory cap. */
+function sandboxTransform (options: ResolvedFilterOptions): ModuleTransform | undefined {
+  const { fuel, memoryPages } = options.limits
+  if (fuel === undefined && memoryPages === undefined) return undefined
+  return {
+    key: `fuel=${fuel !== undefined};pages=${String(memoryPages)}`,
+    apply: async (bytes) => {
+      // binaryen is large: load it only when a filter asks to be sandboxed.
+      const { instrumentModule } = await import('../sandbox/instrument.js')
+      const result = await instrumentModule(bytes, { fuel: fuel !== undefined, ...(memoryPages === undefined ? {} : { memoryPages }) })
+      return result.bytes
+    }
+  }
 }

@@ -4,7 +4,14 @@ import { LRUCache } from 'lru-cache'
 import { describe, waferError } from '../errors.js'
 import { readModuleInfo, type ModuleInfo } from './wasm-binary.js'
 
+/** A rewrite applied before compiling (the sandbox's instrumentation), cached under `key`. */
+export interface ModuleTransform {
+  key: string
+  apply (bytes: Uint8Array): Promise<Uint8Array>
+}
+
 export interface CompiledModule {
+  /** sha256 of the module as given (before any transform): what identifies it to users. */
   sha256: string
   size: number
   module: WebAssembly.Module
@@ -33,13 +40,19 @@ export class ModuleCache {
     this.#cache = new LRUCache({ max: maxModules })
   }
 
-  compile (bytes: Uint8Array, source: string): Promise<CompiledModule> {
+  /**
+   * Compiles `bytes`, or the result of `transform` on them. The cache key is the sha256 of the
+   * bytes as given plus the transform's key, so an instrumented module is built once per
+   * module and settings.
+   */
+  compile (bytes: Uint8Array, source: string, transform?: ModuleTransform): Promise<CompiledModule> {
     const sha256 = createHash('sha256').update(bytes).digest('hex')
-    let entry = this.#cache.get(sha256)
+    const key = transform === undefined ? sha256 : `${sha256}:${transform.key}`
+    let entry = this.#cache.get(key)
     if (entry === undefined) {
-      entry = compile(bytes, source, sha256)
-      this.#cache.set(sha256, entry)
-      entry.catch(() => this.#cache.delete(sha256))
+      entry = compile(bytes, source, sha256, transform)
+      this.#cache.set(key, entry)
+      entry.catch(() => this.#cache.delete(key))
     }
     return entry
   }
@@ -49,18 +62,27 @@ export class ModuleCache {
   }
 }
 
-async function compile (bytes: Uint8Array, source: string, sha256: string): Promise<CompiledModule> {
+async function compile (bytes: Uint8Array, source: string, sha256: string, transform: ModuleTransform | undefined): Promise<CompiledModule> {
   let module: WebAssembly.Module
   try {
+    // The original must be valid wasm before anything rewrites it.
     module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
   } catch (err) {
     throw waferError('WAFER_ERR_MODULE_INVALID', [source, describe(err)], { cause: err })
   }
   let info: ModuleInfo
   try {
+    // Imports and exports as the author wrote them: what the ABI is checked against.
     info = readModuleInfo(bytes)
   } catch (err) {
     throw waferError('WAFER_ERR_MODULE_INVALID', [source, describe(err)], { cause: err })
+  }
+  if (transform !== undefined) {
+    try {
+      module = await WebAssembly.compile(await transform.apply(bytes) as Uint8Array<ArrayBuffer>)
+    } catch (err) {
+      throw waferError('WAFER_ERR_MODULE_LIMITS', [source, describe(err)], { cause: err })
+    }
   }
   return { sha256, size: bytes.length, module, info }
 }

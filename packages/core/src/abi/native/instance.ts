@@ -5,6 +5,7 @@ import {
   applyRequestPatch, applyResponsePatch, CONTINUE, OutputError, parseLocalResponse, replaceResponse, type Decision
 } from '../../http/patch.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
+import { fuelBudget, fuelExhausted, isMetered, setFuel } from '../../sandbox/budget.js'
 import { startOp, type Op, type OpResult } from './ops.js'
 
 /** Action codes, docs/abi.md section 5. */
@@ -37,6 +38,9 @@ export class NativeInstance implements GuestInstance {
   readonly #onRequest: Entry | undefined
   readonly #onResponse: Entry | undefined
   readonly #onResume: Resume | undefined
+  readonly #exports: WebAssembly.Exports
+  /** The per-call fuel budget, when the module was instrumented for it. */
+  readonly #fuel: bigint | undefined
 
   // State of the call in progress. A paused request keeps it until it completes.
   #ex: Exchange | undefined
@@ -58,6 +62,8 @@ export class NativeInstance implements GuestInstance {
       throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, reason], { cause: err, filter: host.filter })
     }
     const x = instance.exports as Record<string, unknown>
+    this.#exports = instance.exports
+    this.#fuel = host.limits.fuel !== undefined && isMetered(instance.exports) ? fuelBudget(host.limits.fuel) : undefined
     this.#memory = x.memory as WebAssembly.Memory
     this.#view = Buffer.from(this.#memory.buffer)
     this.#alloc = x.wafer_alloc as (size: number) => number
@@ -68,6 +74,7 @@ export class NativeInstance implements GuestInstance {
     const start = (x._initialize ?? x._start) as (() => void) | undefined
     if (start !== undefined) {
       try {
+        if (this.#fuel !== undefined) setFuel(this.#exports, this.#fuel)
         start()
       } catch (err) {
         throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, `its start function trapped: ${describe(err)}`], { cause: err, filter: host.filter })
@@ -136,10 +143,19 @@ export class NativeInstance implements GuestInstance {
   }
 
   async #settleLater (op: Op, phase: Phase, withBody: boolean): Promise<Decision> {
+    let timer: NodeJS.Timeout | undefined
     try {
-      await op.promise
+      const { timeoutMs } = this.#host.limits
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          reject(this.#error('WAFER_ERR_FILTER_DEADLINE', [this.#host.filter, timeoutMs, op.name]))
+        }, timeoutMs)
+      })
+      await Promise.race([op.promise, deadline])
+      clearTimeout(timer)
       return this.#settle(this.#resume(op), phase, withBody)
     } catch (err) {
+      clearTimeout(timer)
       this.#fail(err)
       throw err
     }
@@ -185,12 +201,23 @@ export class NativeInstance implements GuestInstance {
     }
   }
 
-  /** Calls into the guest; any throw from guest code is a trap and ends this instance. */
+  /**
+   * Calls into the guest with a fresh fuel budget; any throw from guest code is a trap and ends
+   * this instance. Traps are told apart: out of fuel, at the memory limit, or anything else.
+   */
   #call (fn: () => number): number {
+    if (this.#fuel !== undefined) setFuel(this.#exports, this.#fuel)
     try {
       return fn()
     } catch (err) {
-      throw this.#error('WAFER_ERR_FILTER_TRAP', [this.#host.filter, this.#entry, describe(err)], err)
+      const { filter, limits } = this.#host
+      if (this.#fuel !== undefined && fuelExhausted(this.#exports)) {
+        throw this.#error('WAFER_ERR_FILTER_FUEL', [filter, this.#entry, limits.fuel], err)
+      }
+      if (limits.memoryPages !== undefined && this.#memory.buffer.byteLength >= limits.memoryPages * 65536) {
+        throw this.#error('WAFER_ERR_FILTER_MEMORY', [filter, this.#entry, limits.memoryPages, describe(err)], err)
+      }
+      throw this.#error('WAFER_ERR_FILTER_TRAP', [filter, this.#entry, describe(err)], err)
     }
   }
 
@@ -243,6 +270,10 @@ export class NativeInstance implements GuestInstance {
     }
     return {
       output: (ptr: number, len: number): number => {
+        if (len >>> 0 > host.limits.maxOutputBytes) {
+          this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [host.filter, this.#entry, `an output of ${len >>> 0} bytes exceeds limits.maxOutputBytes (${host.limits.maxOutputBytes})`])
+          return Result.TooLarge
+        }
         const bytes = this.#slice(ptr, len, 'output')
         if (bytes === undefined) return Result.BadPointer
         this.#output = bytes.toString('utf8')

@@ -1,0 +1,94 @@
+// The hostile-guest corpus through the runtime: what the request gets, what is logged, and that
+// the next request is served. (One file: loading binaryen under tsx takes seconds per process.)
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createWafer, Exchange, MemoryStore, type FilterOptions, type KvStore } from '../src/index.ts'
+import { captureLogger, exampleFilter, fixture, silent } from '../../../test/support/index.ts'
+
+const exchange = (log = silent) => new Exchange({ id: 'r', method: 'GET', url: '/', headers: {}, remoteAddress: '127.0.0.1', log })
+
+async function failsWith (options: FilterOptions, code: string, message: RegExp) {
+  const { logger, lines } = captureLogger()
+  const w = await createWafer({ logger, filters: { f: options, ok: { module: fixture('variant-a'), limits: options.limits } } })
+  const d = await w.compose(['f']).runRequest(exchange(logger))
+  assert.ok(d.respond, 'the hostile call is answered, not hung')
+  assert.equal(d.response.status, 500)
+  assert.deepEqual(JSON.parse(d.response.body as string), { statusCode: 500, code, error: 'Internal Server Error', message: 'Filter "f" failed', filter: 'f' })
+  const line = lines.find((l) => l.level === 50 && l.filter === 'f')
+  assert.match((line?.err as { message: string } | undefined)?.message ?? '', message)
+  assert.equal(w.filter('f')?.status().pool.discarded, 1, 'the instance is discarded and replaced')
+  const next = exchange()
+  w.compose(['ok']).runRequest(next)
+  assert.equal(next.headers['x-variant'], 'a', 'the next request is served')
+  await w.close()
+}
+
+test('an infinite loop runs out of fuel: WAFER_ERR_FILTER_FUEL', async () => {
+  await failsWith({ module: fixture('hostile-loop'), limits: { fuel: 1_000_000 } }, 'WAFER_ERR_FILTER_FUEL', /ran out of fuel in wafer_on_request: a call may use 1000000/)
+})
+
+test('unbounded recursion is stopped (fuel or stack, whichever comes first)', async () => {
+  const { logger } = captureLogger()
+  const w = await createWafer({ logger, filters: { f: { module: fixture('hostile-recursion'), limits: { fuel: 1_000_000 } } } })
+  const d = await w.compose(['f']).runRequest(exchange(logger))
+  assert.ok(d.respond)
+  assert.match(JSON.parse(d.response.body as string).code, /^WAFER_ERR_FILTER_(FUEL|TRAP)$/)
+  await w.close()
+})
+
+test('a memory bomb hits the cap inside the guest: WAFER_ERR_FILTER_MEMORY', async () => {
+  await failsWith({ module: fixture('hostile-memory-bomb'), limits: { memoryPages: 4 } }, 'WAFER_ERR_FILTER_MEMORY', /at its memory limit of 4 pages/)
+})
+
+test('huge output is refused before the host reads it: WAFER_ERR_ABI_BAD_OUTPUT', async () => {
+  await failsWith({ module: fixture('hostile-huge-output'), limits: { maxOutputBytes: 65536 } }, 'WAFER_ERR_ABI_BAD_OUTPUT', /exceeds limits\.maxOutputBytes \(65536\)/)
+})
+
+test('a store operation that never completes: WAFER_ERR_FILTER_DEADLINE after limits.timeoutMs', async () => {
+  const hang: KvStore = { get: () => undefined, set: () => {}, delete: () => false, incr: () => new Promise(() => {}) }
+  const { logger, lines } = captureLogger()
+  const w = await createWafer({ logger, store: hang, filters: { f: { module: fixture('kv-incr'), limits: { timeoutMs: 50 } } } })
+  const d = await w.compose(['f']).runRequest(exchange(logger))
+  assert.ok(d.respond)
+  assert.equal(JSON.parse(d.response.body as string).code, 'WAFER_ERR_FILTER_DEADLINE')
+  assert.match((lines.find((l) => l.level === 50)?.err as { message: string }).message, /waited more than 50 ms for kv_incr/)
+  await w.close()
+})
+
+for (const imp of ['output', 'log', 'random-fill', 'kv-get', 'kv-set', 'kv-incr', 'kv-del']) {
+  test(`out-of-range pointers to ${imp}: WAFER_ERR_ABI_BAD_POINTER, never a host exception`, async () => {
+    await failsWith({ module: fixture(`hostile-bad-pointers-${imp}`) }, 'WAFER_ERR_ABI_BAD_POINTER', new RegExp(`in ${imp.replace('-', '_')}`))
+  })
+}
+
+test('a loop in wafer_init fails the load with WAFER_ERR_FILTER_FUEL instead of hanging startup', async () => {
+  await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('hostile-loop-in-init'), limits: { fuel: 1_000_000 } } } }), {
+    code: 'WAFER_ERR_FILTER_FUEL', message: /in wafer_init/
+  })
+})
+
+test('metered example filters behave as before', async () => {
+  const store = new MemoryStore()
+  const limits = { fuel: 50_000_000, memoryPages: 64 }
+  const w = await createWafer({
+    logger: silent,
+    store,
+    filters: {
+      rid: { module: exampleFilter('request-id'), limits },
+      limit: { module: exampleFilter('rate-limit'), config: { limit: 1, windowMs: 60000, key: 'ip' }, limits }
+    }
+  })
+  const chain = w.compose(['rid', 'limit'])
+  const first = exchange()
+  assert.equal((await chain.runRequest(first)).respond, false)
+  assert.match(String(first.headers['x-request-id']), /^[0-9a-f-]{36}$/)
+  const second = await chain.runRequest(exchange())
+  assert.ok(second.respond && second.response.status === 429)
+  await w.close()
+})
+
+test('limits that cannot be applied are refused at load: WAFER_ERR_MODULE_LIMITS', async () => {
+  await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('two-pages'), limits: { memoryPages: 1 } } } }), {
+    code: 'WAFER_ERR_MODULE_LIMITS', message: /two-pages\.wasm cannot be sandboxed with its limits/
+  })
+})
