@@ -92,3 +92,39 @@ test('limits that cannot be applied are refused at load: WAFER_ERR_MODULE_LIMITS
     code: 'WAFER_ERR_MODULE_LIMITS', message: /two-pages\.wasm cannot be sandboxed with its limits/
   })
 })
+
+test('instrumented modules are cached on disk: reused, rebuilt when corrupt, never when turned off', async (t) => {
+  const { mkdtemp, readdir, readFile, writeFile } = await import('node:fs/promises')
+  const { tmpdir } = await import('node:os')
+  const { join } = await import('node:path')
+  const { instrumentCached } = await import('../src/sandbox/instrument-cache.ts')
+  const previous = process.env.WAFER_CACHE_DIR
+  t.after(() => { if (previous === undefined) delete process.env.WAFER_CACHE_DIR; else process.env.WAFER_CACHE_DIR = previous })
+  const dir = await mkdtemp(join(tmpdir(), 'wafer-cache-'))
+  process.env.WAFER_CACHE_DIR = dir
+  const bytes = await readFile(fixture('noop'))
+  const first = await instrumentCached(bytes, { fuel: true })
+  const [entry] = await readdir(dir)
+  assert.ok(entry?.endsWith('.wasm'), 'one entry written')
+  assert.deepEqual(await readFile(join(dir, entry)), Buffer.from(first))
+  assert.deepEqual(Buffer.from(await instrumentCached(bytes, { fuel: true })), Buffer.from(first), 'read back')
+  assert.notDeepEqual(Buffer.from(await instrumentCached(bytes, { fuel: false, memoryPages: 2 })), Buffer.from(first), 'other options, other entry')
+  await writeFile(join(dir, entry), 'garbage')
+  assert.deepEqual(Buffer.from(await instrumentCached(bytes, { fuel: true })), Buffer.from(first), 'a corrupt entry is rebuilt')
+  const entries = (await readdir(dir)).length
+  process.env.WAFER_CACHE_DIR = 'off'
+  await instrumentCached(bytes, { fuel: true, memoryPages: 3 })
+  process.env.WAFER_CACHE_DIR = dir
+  assert.equal((await readdir(dir)).length, entries, 'off: a new combination is instrumented but not stored')
+})
+
+test('metering is on by default and can be turned off per filter', async () => {
+  const w = await createWafer({ logger: silent, filters: { d: { module: fixture('hostile-loop') }, off: { module: fixture('noop'), limits: { fuel: false } } } })
+  const d = await w.compose(['d']).runRequest(exchange())
+  assert.ok(d.respond && JSON.parse(d.response.body as string).code === 'WAFER_ERR_FILTER_FUEL', 'the default budget stops an infinite loop')
+  assert.equal(w.compose(['off']).runRequest(exchange()).respond, false)
+  await assert.rejects(createWafer({ logger: silent, filters: { x: { module: fixture('noop'), limits: { fuel: 10 } } } }), {
+    code: 'WAFER_ERR_OPTIONS_INVALID', message: /"limits.fuel" must be an integer from 1000 to \d+ or false, got 10/
+  })
+  await w.close()
+})

@@ -65,7 +65,11 @@ const filter = closed('A WebAssembly filter.', {
     default: d.filter.failurePolicy
   },
   limits: closed('What one call of the filter may take (docs/config.md, "limits").', {
-    fuel: int('Fuel per call (CPU): the module is instrumented at load and a call that uses more traps (WAFER_ERR_FILTER_FUEL). Absent: not metered.', 1000),
+    fuel: {
+      description: 'Fuel per call (CPU): the module is instrumented at load and a call that uses more traps (WAFER_ERR_FILTER_FUEL). false turns metering off.',
+      oneOf: [{ type: 'integer', minimum: 1000 }, { const: false }],
+      default: 50000000
+    },
     memoryPages: int('Most linear memory the guest may grow to, in 64 KiB pages; growth past it fails inside the guest.', 1, 65536),
     timeoutMs: int('Longest wait for an asynchronous host operation (a store call), in milliseconds (WAFER_ERR_FILTER_DEADLINE). Default 10000.', 1, TIMER_MAX),
     maxOutputBytes: int('Most bytes the host reads back from one output call (WAFER_ERR_ABI_BAD_OUTPUT). Default 1048576.', 1, 1073741824)

@@ -9,8 +9,8 @@ export type HttpMethod = typeof HTTP_METHODS[number]
 
 /** What one call of a filter may take; see FilterLimits in runtime/filter-options.ts. */
 export interface FilterLimits {
-  /** Fuel per call (>= 1000); absent: not metered. */
-  fuel?: number
+  /** Fuel per call (>= 1000, default 50,000,000); false: not metered. */
+  fuel?: number | false
   /** Most linear memory, in 64 KiB pages (1..65536). */
   memoryPages?: number
   /** Longest wait for an asynchronous host operation, in milliseconds. */

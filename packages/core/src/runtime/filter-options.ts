@@ -23,9 +23,9 @@ export interface FilterOptions {
 export interface FilterLimits {
   /**
    * Fuel per call (CPU): the module is instrumented at load to count the work it does and
-   * trap when a call exceeds this. Absent: not metered.
+   * trap when a call exceeds this. Default 50,000,000; `false` turns metering off.
    */
-  fuel?: number
+  fuel?: number | false
   /** Most 64 KiB pages of linear memory; growth past it fails inside the guest. */
   memoryPages?: number
   /** Longest wait for an asynchronous host operation (a store call), in ms. Default 10,000. */
@@ -41,7 +41,7 @@ export interface ResolvedLimits {
   maxOutputBytes: number
 }
 
-export const defaultLimits = Object.freeze({ timeoutMs: 10_000, maxOutputBytes: 1024 * 1024 })
+export const defaultLimits = Object.freeze({ fuel: 50_000_000, timeoutMs: 10_000, maxOutputBytes: 1024 * 1024 })
 
 export interface ResolvedFilterOptions {
   name: string
@@ -106,12 +106,13 @@ function resolveLimits (name: string, limits: FilterLimits): Readonly<ResolvedLi
   for (const [key, value] of Object.entries(limits)) {
     const range = LIMIT_RANGES[key as keyof FilterLimits]
     if (range === undefined) invalid(name, `unknown option "limits.${key}"; known: ${Object.keys(LIMIT_RANGES).join(', ')}`)
+    if (key === 'fuel' && value === false) continue
     if (value !== undefined && (!Number.isSafeInteger(value) || value < range[0] || value > range[1])) {
-      invalid(name, `"limits.${key}" must be an integer from ${range[0]} to ${range[1]}, got ${JSON.stringify(value)}`)
+      invalid(name, `"limits.${key}" must be an integer from ${range[0]} to ${range[1]}${key === 'fuel' ? ' or false' : ''}, got ${JSON.stringify(value)}`)
     }
   }
   return Object.freeze({
-    fuel: limits.fuel,
+    fuel: limits.fuel === false ? undefined : limits.fuel ?? defaultLimits.fuel,
     memoryPages: limits.memoryPages,
     timeoutMs: limits.timeoutMs ?? defaultLimits.timeoutMs,
     maxOutputBytes: limits.maxOutputBytes ?? defaultLimits.maxOutputBytes

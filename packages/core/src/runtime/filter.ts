@@ -221,10 +221,9 @@ function sandboxTransform (options: ResolvedFilterOptions): ModuleTransform | un
   return {
     key: `fuel=${fuel !== undefined};pages=${String(memoryPages)}`,
     apply: async (bytes) => {
-      // binaryen is large: load it only when a filter asks to be sandboxed.
-      const { instrumentModule } = await import('../sandbox/instrument.js')
-      const result = await instrumentModule(bytes, { fuel: fuel !== undefined, ...(memoryPages === undefined ? {} : { memoryPages }) })
-      return result.bytes
+      // binaryen is large: the cache loads it only for a module it has not seen.
+      const { instrumentCached } = await import('../sandbox/instrument-cache.js')
+      return instrumentCached(bytes, { fuel: fuel !== undefined, ...(memoryPages === undefined ? {} : { memoryPages }) })
     }
   }
 }
