@@ -248,7 +248,7 @@ export function scenarios (adapter: string, factory: AdapterFactory): void {
     assert.equal((await big.json() as { code: string }).code, 'WAFER_ERR_RESPONSE_TOO_LARGE')
   })
 
-  test(`${adapter}: failure policy: fail-closed answers a JSON 500 naming the filter and logs it; fail-open skips`, async (t) => {
+  test(`${adapter}: failure policy: fail-closed answers a JSON 503 naming the filter and logs it; fail-open skips`, async (t) => {
     const log = captureLogger('info')
     const app = await start(t, {
       wafer: {
@@ -263,10 +263,10 @@ export function scenarios (adapter: string, factory: AdapterFactory): void {
     })
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${app.url}/closed`)
-      assert.equal(res.status, 500)
+      assert.equal(res.status, 503)
       assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8')
       assert.equal(res.headers.get('x-stamped'), 'a', 'the filter before it still ran its response phase')
-      assert.deepEqual(await res.json(), { statusCode: 500, code: 'WAFER_ERR_FILTER_TRAP', error: 'Internal Server Error', message: 'Filter "trap" failed', filter: 'trap' })
+      assert.deepEqual(await res.json(), { statusCode: 503, code: 'WAFER_ERR_FILTER_TRAP', error: 'Service Unavailable', message: 'Filter "trap" failed', filter: 'trap', reason: 'trap' })
     }
     const lines = log.lines.filter((l) => l.level === 50 && l.filter === 'trap')
     assert.equal(lines.length, 2, 'one error line per failed request')

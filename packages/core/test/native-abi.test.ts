@@ -64,16 +64,16 @@ const faults: Array<[string, string, RegExp]> = [
 ]
 
 for (const [name, code, message] of faults) {
-  test(`${name}: the request gets a fail-closed 500 naming the filter, a log line, and a fresh instance`, async () => {
+  test(`${name}: the request gets a fail-closed 503 naming the filter and reason, a log line, and a fresh instance`, async () => {
     const { logger, lines } = captureLogger()
     const w = await one(name, { logger })
     const chain = w.compose(['f'])
     const ex = exchange(logger)
     const d = chain.runRequest(ex)
     assert.ok(!(d instanceof Promise) && d.respond)
-    assert.equal(d.response.status, 500)
+    assert.equal(d.response.status, 503)
     assert.deepEqual(JSON.parse(d.response.body as string), {
-      statusCode: 500, code, error: 'Internal Server Error', message: 'Filter "f" failed', filter: 'f'
+      statusCode: 503, code, error: 'Service Unavailable', message: 'Filter "f" failed', filter: 'f', reason: code === 'WAFER_ERR_FILTER_TRAP' ? 'trap' : 'abi'
     })
     const line = lines.find((l) => l.level === 50)
     assert.ok(line, 'an error line is logged')

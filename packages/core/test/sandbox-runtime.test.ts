@@ -7,13 +7,13 @@ import { captureLogger, exampleFilter, fixture, silent } from '../../../test/sup
 
 const exchange = (log = silent) => new Exchange({ id: 'r', method: 'GET', url: '/', headers: {}, remoteAddress: '127.0.0.1', log })
 
-async function failsWith (options: FilterOptions, code: string, message: RegExp) {
+async function failsWith (options: FilterOptions, code: string, message: RegExp, reason: string) {
   const { logger, lines } = captureLogger()
   const w = await createWafer({ logger, filters: { f: options, ok: { module: fixture('variant-a'), limits: options.limits } } })
   const d = await w.compose(['f']).runRequest(exchange(logger))
   assert.ok(d.respond, 'the hostile call is answered, not hung')
-  assert.equal(d.response.status, 500)
-  assert.deepEqual(JSON.parse(d.response.body as string), { statusCode: 500, code, error: 'Internal Server Error', message: 'Filter "f" failed', filter: 'f' })
+  assert.equal(d.response.status, 503)
+  assert.deepEqual(JSON.parse(d.response.body as string), { statusCode: 503, code, error: 'Service Unavailable', message: 'Filter "f" failed', filter: 'f', reason })
   const line = lines.find((l) => l.level === 50 && l.filter === 'f')
   assert.match((line?.err as { message: string } | undefined)?.message ?? '', message)
   assert.equal(w.filter('f')?.status().pool.discarded, 1, 'the instance is discarded and replaced')
@@ -24,7 +24,7 @@ async function failsWith (options: FilterOptions, code: string, message: RegExp)
 }
 
 test('an infinite loop runs out of fuel: WAFER_ERR_FILTER_FUEL', async () => {
-  await failsWith({ module: fixture('hostile-loop'), limits: { fuel: 1_000_000 } }, 'WAFER_ERR_FILTER_FUEL', /ran out of fuel in wafer_on_request: a call may use 1000000/)
+  await failsWith({ module: fixture('hostile-loop'), limits: { fuel: 1_000_000 } }, 'WAFER_ERR_FILTER_FUEL', /ran out of fuel in wafer_on_request: a call may use 1000000/, 'fuel')
 })
 
 test('unbounded recursion is stopped (fuel or stack, whichever comes first)', async () => {
@@ -37,11 +37,11 @@ test('unbounded recursion is stopped (fuel or stack, whichever comes first)', as
 })
 
 test('a memory bomb hits the cap inside the guest: WAFER_ERR_FILTER_MEMORY', async () => {
-  await failsWith({ module: fixture('hostile-memory-bomb'), limits: { memoryPages: 4 } }, 'WAFER_ERR_FILTER_MEMORY', /at its memory limit of 4 pages/)
+  await failsWith({ module: fixture('hostile-memory-bomb'), limits: { memoryPages: 4 } }, 'WAFER_ERR_FILTER_MEMORY', /at its memory limit of 4 pages/, 'memory')
 })
 
 test('huge output is refused before the host reads it: WAFER_ERR_ABI_BAD_OUTPUT', async () => {
-  await failsWith({ module: fixture('hostile-huge-output'), limits: { maxOutputBytes: 65536 } }, 'WAFER_ERR_ABI_BAD_OUTPUT', /exceeds limits\.maxOutputBytes \(65536\)/)
+  await failsWith({ module: fixture('hostile-huge-output'), limits: { maxOutputBytes: 65536 } }, 'WAFER_ERR_ABI_BAD_OUTPUT', /exceeds limits\.maxOutputBytes \(65536\)/, 'abi')
 })
 
 test('a store operation that never completes: WAFER_ERR_FILTER_DEADLINE after limits.timeoutMs', async () => {
@@ -57,7 +57,7 @@ test('a store operation that never completes: WAFER_ERR_FILTER_DEADLINE after li
 
 for (const imp of ['output', 'log', 'random-fill', 'kv-get', 'kv-set', 'kv-incr', 'kv-del']) {
   test(`out-of-range pointers to ${imp}: WAFER_ERR_ABI_BAD_POINTER, never a host exception`, async () => {
-    await failsWith({ module: fixture(`hostile-bad-pointers-${imp}`) }, 'WAFER_ERR_ABI_BAD_POINTER', new RegExp(`in ${imp.replace('-', '_')}`))
+    await failsWith({ module: fixture(`hostile-bad-pointers-${imp}`) }, 'WAFER_ERR_ABI_BAD_POINTER', new RegExp(`in ${imp.replace('-', '_')}`), 'abi')
   })
 }
 
@@ -104,8 +104,8 @@ test('instrumented modules are cached on disk: reused, rebuilt when corrupt, nev
   process.env.WAFER_CACHE_DIR = dir
   const bytes = await readFile(fixture('noop'))
   const first = await instrumentCached(bytes, { fuel: true })
-  const [entry] = await readdir(dir)
-  assert.ok(entry?.endsWith('.wasm'), 'one entry written')
+  const entry = (await readdir(dir))[0] ?? assert.fail('one entry written')
+  assert.ok(entry.endsWith('.wasm'))
   assert.deepEqual(await readFile(join(dir, entry)), Buffer.from(first))
   assert.deepEqual(Buffer.from(await instrumentCached(bytes, { fuel: true })), Buffer.from(first), 'read back')
   assert.notDeepEqual(Buffer.from(await instrumentCached(bytes, { fuel: false, memoryPages: 2 })), Buffer.from(first), 'other options, other entry')
@@ -122,7 +122,7 @@ test('metering is on by default and can be turned off per filter', async () => {
   const w = await createWafer({ logger: silent, filters: { d: { module: fixture('hostile-loop') }, off: { module: fixture('noop'), limits: { fuel: false } } } })
   const d = await w.compose(['d']).runRequest(exchange())
   assert.ok(d.respond && JSON.parse(d.response.body as string).code === 'WAFER_ERR_FILTER_FUEL', 'the default budget stops an infinite loop')
-  assert.equal(w.compose(['off']).runRequest(exchange()).respond, false)
+  assert.equal((await w.compose(['off']).runRequest(exchange())).respond, false)
   await assert.rejects(createWafer({ logger: silent, filters: { x: { module: fixture('noop'), limits: { fuel: 10 } } } }), {
     code: 'WAFER_ERR_OPTIONS_INVALID', message: /"limits.fuel" must be an integer from 1000 to \d+ or false, got 10/
   })

@@ -63,7 +63,7 @@ test('a filter response short-circuits: the route never runs, earlier filters se
   assert.equal(called, 0)
 })
 
-test('a trapping filter gives a clean JSON 500 naming it, a log line with reqId, and the server keeps serving', async (t) => {
+test('a trapping filter gives a clean JSON 503 naming it, a log line with reqId, and the server keeps serving', async (t) => {
   const log = captureLogger()
   const fastify = await app({}, log)
   t.after(() => fastify.close())
@@ -71,9 +71,9 @@ test('a trapping filter gives a clean JSON 500 naming it, a log line with reqId,
   fastify.get('/fine', async () => 'fine')
   for (let i = 0; i < 3; i++) {
     const res = await fastify.inject('/trap')
-    assert.equal(res.statusCode, 500)
+    assert.equal(res.statusCode, 503)
     assert.equal(res.headers['content-type'], 'application/json; charset=utf-8')
-    assert.deepEqual(res.json(), { statusCode: 500, code: 'WAFER_ERR_FILTER_TRAP', error: 'Internal Server Error', message: 'Filter "trap" failed', filter: 'trap' })
+    assert.deepEqual(res.json(), { statusCode: 503, code: 'WAFER_ERR_FILTER_TRAP', error: 'Service Unavailable', message: 'Filter "trap" failed', filter: 'trap', reason: 'trap' })
   }
   assert.equal((await fastify.inject('/fine')).body, 'fine')
   const lines = log.lines.filter((l) => l.level === 50 && l.filter === 'trap')

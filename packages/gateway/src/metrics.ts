@@ -1,4 +1,4 @@
-import type { FilterCallEvent, ReloadReport, Wafer, WaferObserver } from '@wafer/core'
+import { failureReason, type FilterCallEvent, type ReloadReport, type Wafer, type WaferObserver } from '@wafer/core'
 import type { ConfigRoute, UpstreamObserver } from '@wafer/fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export class GatewayMetrics implements WaferObserver, UpstreamObserver {
   readonly registry = new Registry()
   readonly #calls: Counter<'filter' | 'phase' | 'outcome'>
-  readonly #failures: Counter<'filter' | 'code'>
+  readonly #failures: Counter<'filter' | 'code' | 'reason'>
   readonly #duration: Histogram<'filter' | 'phase'>
   readonly #upstream: Counter<'route' | 'status'>
   readonly #upstreamErrors: Counter<'route' | 'code'>
@@ -22,7 +22,7 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry, prefix: 'wafer_process_' })
     this.#calls = new Counter({ name: 'wafer_filter_calls_total', help: 'Filter calls by phase and outcome (continue, respond, error)', labelNames: ['filter', 'phase', 'outcome'], registers })
-    this.#failures = new Counter({ name: 'wafer_filter_failures_total', help: 'Failed filter calls by error code', labelNames: ['filter', 'code'], registers })
+    this.#failures = new Counter({ name: 'wafer_filter_failures_total', help: 'Failed filter calls by error code and reason class (trap, fuel, memory, deadline, abi, state, circuit-open, ...)', labelNames: ['filter', 'code', 'reason'], registers })
     this.#duration = new Histogram({
       name: 'wafer_filter_duration_seconds',
       help: 'Time spent in each filter call, including asynchronous waits',
@@ -57,6 +57,19 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
         }
       }
     })
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'wafer_breaker_open',
+      help: 'Whether each filter\'s circuit breaker is open (1), half-open (0.5) or closed (0)',
+      labelNames: ['filter'],
+      registers,
+      collect () {
+        this.reset()
+        for (const f of metrics.#wafer?.status().filters ?? []) {
+          this.set({ filter: f.name }, f.breaker.state === 'open' ? 1 : f.breaker.state === 'half-open' ? 0.5 : 0)
+        }
+      }
+    })
   }
 
   /** The runtime whose pools the gauge reports. */
@@ -67,7 +80,7 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
   onFilterCall (e: FilterCallEvent): void {
     this.#calls.inc({ filter: e.filter, phase: e.phase, outcome: e.outcome })
     this.#duration.observe({ filter: e.filter, phase: e.phase }, e.durationMs / 1000)
-    if (e.errorCode !== undefined) this.#failures.inc({ filter: e.filter, code: e.errorCode })
+    if (e.errorCode !== undefined) this.#failures.inc({ filter: e.filter, code: e.errorCode, reason: failureReason(e.errorCode) })
   }
 
   onReload (report: ReloadReport): void {

@@ -41,7 +41,7 @@ test('two gateway processes share one Redis: a limit of 10 per window holds exac
   assert.equal(other.status, 200, 'another client has its own window')
 })
 
-test('Redis paused: fail-open lets requests through, fail-closed answers 500, both promptly; counting resumes after', async (t) => {
+test('Redis paused: fail-open lets requests through, fail-closed answers 503, both promptly; counting resumes after', async (t) => {
   const redis = await spawnRedis()
   t.after(() => redis.stop())
   const file = await gatewayConfig(redis.url, `pause-${process.pid}:`)
@@ -57,7 +57,8 @@ test('Redis paused: fail-open lets requests through, fail-closed answers 500, bo
   const closed = await hit('/closed/x')
   redis.resume()
   assert.equal(open.status, 200, 'fail-open: the request went through without its counter')
-  assert.equal(closed.status, 500)
+  assert.equal(closed.status, 503)
+  assert.equal(JSON.parse(closed.body).reason, 'state')
   assert.equal(JSON.parse(closed.body).code, 'WAFER_ERR_STATE')
   // timeoutMs is 150; a generous bound rules out hanging without timing the machine.
   assert.ok(open.ms < 3000 && closed.ms < 3000, `no request hangs: ${open.ms} ms, ${closed.ms} ms`)

@@ -79,6 +79,7 @@ function filterOf (f: FilterConfig, baseDir: string): ResolvedFilter {
     ...(f.pool === undefined ? {} : { pool: f.pool }),
     failurePolicy: f.failurePolicy ?? d.filter.failurePolicy,
     ...(f.limits === undefined ? {} : { limits: f.limits }),
+    ...(f.breaker === undefined ? {} : { breaker: f.breaker }),
     ...(f.capabilities === undefined ? {} : { capabilities: f.capabilities })
   }
 }

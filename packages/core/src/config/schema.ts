@@ -74,6 +74,10 @@ const filter = closed('A WebAssembly filter.', {
     timeoutMs: int('Longest wait for an asynchronous host operation (a store call), in milliseconds (WAFER_ERR_FILTER_DEADLINE). Default 10000.', 1, TIMER_MAX),
     maxOutputBytes: int('Most bytes the host reads back from one output call (WAFER_ERR_ABI_BAD_OUTPUT). Default 1048576.', 1, 1073741824)
   }),
+  breaker: closed('The circuit breaker: after this many failures in a row the filter is not called (its failure policy answers) until the cool-down ends.', {
+    failures: int('Consecutive failures that open it; 0 turns it off.', 0, undefined, 5),
+    cooldownMs: int('How long it stays open before one trial call, in milliseconds.', 1, TIMER_MAX, 10000)
+  }),
   capabilities: {
     type: 'array',
     description: 'Host features the filter may use. Validated now; enforced once the sandbox work lands.',

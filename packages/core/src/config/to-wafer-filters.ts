@@ -15,7 +15,8 @@ export function toWaferFilters (config: Pick<ResolvedConfig, 'filters'>): Record
       config: f.config,
       failurePolicy: f.failurePolicy,
       ...(f.pool === undefined ? {} : { pool: f.pool }),
-      ...(f.limits === undefined ? {} : { limits: { ...f.limits } })
+      ...(f.limits === undefined ? {} : { limits: { ...f.limits } }),
+      ...(f.breaker === undefined ? {} : { breaker: { ...f.breaker } })
     }
   }
   return filters

@@ -37,6 +37,7 @@ export interface FilterConfig {
   pool?: Partial<PoolOptions>
   failurePolicy?: FailurePolicy
   limits?: FilterLimits
+  breaker?: { failures?: number, cooldownMs?: number }
   capabilities?: Capability[]
 }
 
@@ -91,6 +92,7 @@ export interface ResolvedFilter {
   readonly failurePolicy: FailurePolicy
   /** Validated; enforced once the sandbox work lands. Absent when not written. */
   readonly limits?: Readonly<FilterLimits>
+  readonly breaker?: Readonly<{ failures?: number, cooldownMs?: number }>
   /** Validated; enforced once the sandbox work lands. Absent when not written. */
   readonly capabilities?: readonly Capability[]
 }

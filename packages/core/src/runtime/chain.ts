@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import { WaferError } from '../errors.js'
 import type { Exchange } from '../http/exchange.js'
 import { CONTINUE, replaceResponse, type Decision, type LocalResponse } from '../http/patch.js'
-import type { Filter } from './filter.js'
+import { failureReason, type Filter } from './filter.js'
 
 /**
  * An ordered list of filters, validated once when composed, and the one runner every request
@@ -110,21 +110,23 @@ function failed (filter: Filter, err: unknown, ex: Exchange, phase: 'request' | 
 }
 
 /**
- * The JSON error a client sees when a filter fails. It names the filter and the error code
- * but not the message, which may carry file paths; the log line has everything.
+ * The JSON error a client sees when a filter fails (fail-closed): 503, the filter, the error
+ * code and the reason class, but not the message, which may carry file paths; the log line has
+ * everything.
  */
 export function failureResponse (filter: string, err: unknown): LocalResponse {
-  const status = err instanceof WaferError ? err.statusCode : 500
   const code = err instanceof WaferError ? err.code : 'WAFER_ERR_INTERNAL'
+  const status = 503
   return {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8' },
     body: JSON.stringify({
       statusCode: status,
       code,
-      error: STATUS_CODES[status] ?? 'Error',
+      error: STATUS_CODES[status],
       message: `Filter "${filter}" failed`,
-      filter
+      filter,
+      reason: failureReason(code)
     })
   }
 }

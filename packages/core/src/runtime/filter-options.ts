@@ -1,4 +1,5 @@
 import { waferError } from '../errors.js'
+import { defaultBreakerOptions, type BreakerOptions } from './breaker.js'
 import { defaultPoolOptions, type PoolOptions } from './pool.js'
 
 export type FailurePolicy = 'fail-closed' | 'fail-open'
@@ -18,6 +19,8 @@ export interface FilterOptions {
   failurePolicy?: FailurePolicy
   /** What one call of this filter may take (docs/config.md, `limits`). */
   limits?: FilterLimits
+  /** The circuit breaker: `{ failures: 5, cooldownMs: 10000 }` by default; `failures: 0` turns it off. */
+  breaker?: Partial<BreakerOptions>
 }
 
 export interface FilterLimits {
@@ -50,11 +53,12 @@ export interface ResolvedFilterOptions {
   pool: Readonly<PoolOptions>
   failurePolicy: FailurePolicy
   limits: Readonly<ResolvedLimits>
+  breaker: Readonly<BreakerOptions>
 }
 
 /** Filter names prefix store keys (`name:key`), so they may not contain `:`. */
 export const FILTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
-const KNOWN = ['module', 'config', 'pool', 'failurePolicy', 'limits']
+const KNOWN = ['module', 'config', 'pool', 'failurePolicy', 'limits', 'breaker']
 const POOL_KEYS = Object.keys(defaultPoolOptions)
 
 function invalid (filter: string, message: string): never {
@@ -90,8 +94,20 @@ export function resolveFilterOptions (name: string, options: FilterOptions): Res
     config: Buffer.from(config, 'utf8'),
     pool: resolvePool(name, options.pool ?? {}),
     failurePolicy,
-    limits: resolveLimits(name, options.limits ?? {})
+    limits: resolveLimits(name, options.limits ?? {}),
+    breaker: resolveBreaker(name, options.breaker ?? {})
   })
+}
+
+function resolveBreaker (name: string, breaker: Partial<BreakerOptions>): Readonly<BreakerOptions> {
+  if (typeof breaker !== 'object' || breaker === null) invalid(name, '"breaker" must be an object')
+  for (const key of Object.keys(breaker)) {
+    if (key !== 'failures' && key !== 'cooldownMs') invalid(name, `unknown option "breaker.${key}"; known: failures, cooldownMs`)
+  }
+  const resolved = { ...defaultBreakerOptions, ...breaker }
+  if (!Number.isSafeInteger(resolved.failures) || resolved.failures < 0) invalid(name, `"breaker.failures" must be an integer >= 0 (0 turns it off), got ${JSON.stringify(breaker.failures)}`)
+  if (!Number.isSafeInteger(resolved.cooldownMs) || resolved.cooldownMs < 1) invalid(name, `"breaker.cooldownMs" must be an integer >= 1, got ${JSON.stringify(breaker.cooldownMs)}`)
+  return Object.freeze(resolved)
 }
 
 const LIMIT_RANGES: Record<keyof FilterLimits, [number, number]> = {

@@ -9,6 +9,7 @@ import type { FailurePolicy, ResolvedFilterOptions } from './filter-options.js'
 import type { ModuleCache, ModuleTransform } from './module-cache.js'
 import type { FilterCallEvent, WaferObserver } from './observer.js'
 import { readModuleSource } from './module-cache.js'
+import { Breaker, type BreakerStatus } from './breaker.js'
 import { InstancePool, type Lease, type PoolStats } from './pool.js'
 
 export interface FilterContext {
@@ -32,6 +33,9 @@ export interface FilterStatus {
   calls: number
   failures: number
   lastError: { code: string, message: string, at: string } | undefined
+  /** Failures by reason class (trap, fuel, memory, deadline, abi, state, ...). */
+  failuresByReason: Record<string, number>
+  breaker: BreakerStatus
   pool: PoolStats
 }
 
@@ -57,6 +61,8 @@ export class Filter {
   #calls = 0
   #failures = 0
   #lastError: FilterStatus['lastError']
+  readonly #failuresByReason: Record<string, number> = {}
+  readonly #breaker: Breaker
   readonly #observer: WaferObserver | undefined
 
   private constructor (options: ResolvedFilterOptions, source: string, sha256: string, size: number,
@@ -68,6 +74,7 @@ export class Filter {
     this.abi = abi
     this.failurePolicy = options.failurePolicy
     this.fingerprint = filterFingerprint(sha256, options)
+    this.#breaker = new Breaker(options.breaker)
     this.#pool = pool
     this.needs = needs
     this.#observer = observer?.onFilterCall === undefined ? undefined : observer
@@ -117,10 +124,15 @@ export class Filter {
     return this.#run(ex, 'response')
   }
 
-  /** Records a failure for status reporting; the chain applies the failure policy. */
+  /** Records a failure for status and the breaker; the chain applies the failure policy. */
   recordFailure (err: unknown): void {
-    this.#failures++
     const code = (err as { code?: unknown }).code
+    const reason = failureReason(typeof code === 'string' ? code : undefined)
+    this.#failuresByReason[reason] = (this.#failuresByReason[reason] ?? 0) + 1
+    // A call the breaker refused is not a new failure of the filter.
+    if (reason === 'circuit-open') return
+    this.#failures++
+    this.#breaker.failure()
     this.#lastError = { code: typeof code === 'string' ? code : 'ERROR', message: describe(err), at: new Date().toISOString() }
   }
 
@@ -137,6 +149,8 @@ export class Filter {
       calls: this.#calls,
       failures: this.#failures,
       lastError: this.#lastError,
+      failuresByReason: { ...this.#failuresByReason },
+      breaker: this.#breaker.status(),
       pool: this.#pool.stats()
     }
   }
@@ -154,6 +168,9 @@ export class Filter {
 
   #acquireAndCall (ex: Exchange, phase: Phase): Decision | Promise<Decision> {
     if (this.#state === 'closed') throw waferError('WAFER_ERR_FILTER_CLOSED', [this.name], { filter: this.name })
+    if (!this.#breaker.allow()) {
+      throw waferError('WAFER_ERR_CIRCUIT_OPEN', [this.name, this.#breaker.status().consecutiveFailures, this.#breaker.retryInMs()], { filter: this.name })
+    }
     this.#calls++
     const lease = this.#pool.acquire()
     if (lease instanceof Promise) return lease.then((l) => this.#call(l, ex, phase))
@@ -202,9 +219,13 @@ export class Filter {
       throw err
     }
     if (result instanceof Promise) {
-      return result.finally(() => this.#pool.release(lease))
+      return result.then(
+        (d) => { this.#pool.release(lease); this.#breaker.success(); return d },
+        (err: unknown) => { this.#pool.release(lease); throw err }
+      )
     }
     this.#pool.release(lease)
+    this.#breaker.success()
     return result
   }
 }
@@ -225,5 +246,20 @@ function sandboxTransform (options: ResolvedFilterOptions): ModuleTransform | un
       const { instrumentCached } = await import('../sandbox/instrument-cache.js')
       return instrumentCached(bytes, { fuel: fuel !== undefined, ...(memoryPages === undefined ? {} : { memoryPages }) })
     }
+  }
+}
+
+/** The reason class a failure is reported under: what kind of thing went wrong, for clients and metrics. */
+export function failureReason (code: string | undefined): string {
+  switch (code) {
+    case 'WAFER_ERR_FILTER_TRAP': return 'trap'
+    case 'WAFER_ERR_FILTER_FUEL': return 'fuel'
+    case 'WAFER_ERR_FILTER_MEMORY': return 'memory'
+    case 'WAFER_ERR_FILTER_DEADLINE': return 'deadline'
+    case 'WAFER_ERR_STATE': return 'state'
+    case 'WAFER_ERR_POOL_EXHAUSTED': return 'busy'
+    case 'WAFER_ERR_FILTER_CLOSED': return 'closed'
+    case 'WAFER_ERR_CIRCUIT_OPEN': return 'circuit-open'
+    default: return code?.startsWith('WAFER_ERR_ABI_') === true ? 'abi' : 'internal'
   }
 }
