@@ -30,6 +30,7 @@ export const errorTable = {
     status: 503,
     message: 'Filter "%s" returned pause from %s with no asynchronous operation pending; the request would never resume'
   },
+  WAFER_ERR_CAPABILITY_DENIED: { status: 500, message: 'Filter module %s imports %s, which needs the "%s" capability; the filter is granted: %s' },
   WAFER_ERR_FILTER_INSTANTIATE: { status: 500, message: 'Filter "%s" (%s) could not be instantiated: %s' },
   WAFER_ERR_FILTER_CONFIG: { status: 500, message: 'Filter "%s" (%s) rejected its configuration: %s' },
   WAFER_ERR_FILTER_TRAP: { status: 503, message: 'Filter "%s" trapped in %s: %s' },

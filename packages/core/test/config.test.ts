@@ -211,13 +211,13 @@ test('a file with another extension is read as JSON if it is JSON, else as YAML;
   assert.equal(bom.server.port, 8080, 'a UTF-8 byte order mark is ignored')
 })
 
-test('toWaferFilters gives createWafer its filters with their limits, without the (not yet enforced) capabilities', () => {
+test('toWaferFilters gives createWafer its filters with everything the runtime enforces', () => {
   const r = resolveConfig({
     filters: { a: { module: 'a.wasm', pool: { max: 2 }, limits: { fuel: 5000 }, capabilities: ['kv'] }, b: { module: 'b.wasm', config: { x: 1 } } },
     chains: { c: [{ filter: 'b', config: { x: 2 } }] }
   }, '<object>', '/d')
   assert.deepEqual(toWaferFilters(r), {
-    a: { module: '/d/a.wasm', config: {}, failurePolicy: 'fail-closed', pool: { max: 2 }, limits: { fuel: 5000 } },
+    a: { module: '/d/a.wasm', config: {}, failurePolicy: 'fail-closed', pool: { max: 2 }, limits: { fuel: 5000 }, capabilities: ['kv'] },
     b: { module: '/d/b.wasm', config: { x: 1 }, failurePolicy: 'fail-closed' },
     'b.c.0': { module: '/d/b.wasm', config: { x: 2 }, failurePolicy: 'fail-closed' }
   })

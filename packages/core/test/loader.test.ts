@@ -94,3 +94,25 @@ test('each distinct module is compiled once, whatever the number of filters usin
   await assert.rejects(cache.compile(Buffer.from('nope'), 'c.wasm'), { code: 'WAFER_ERR_MODULE_INVALID' })
   assert.equal(cache.size, 1, 'a failed compilation is not cached')
 })
+
+test('a filter imports only what its capabilities grant', async () => {
+  const denied = await loadErrorWith({ module: fixture('kv-incr'), capabilities: ['log', 'clock'] }) ?? assert.fail('expected the load to fail')
+  assert.equal(denied.code, 'WAFER_ERR_CAPABILITY_DENIED')
+  assert.match(denied.message, /kv-incr\.wasm imports "wafer"\."kv_incr", which needs the "kv" capability; the filter is granted: log, clock/)
+  const none = await loadErrorWith({ module: fixture('stamp'), capabilities: [] })
+  assert.equal(none, undefined, 'output is the ABI itself: no capability needed')
+  assert.equal(await loadErrorWith({ module: fixture('kv-incr'), capabilities: ['kv'] }), undefined)
+  await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('stamp'), capabilities: ['fs'] as never } } }), {
+    code: 'WAFER_ERR_OPTIONS_INVALID', message: /"capabilities" must be an array of kv, log, clock, random, http/
+  })
+})
+
+async function loadErrorWith (options: Parameters<typeof createWafer>[0]['filters'][string]): Promise<(Error & { code: string }) | undefined> {
+  try {
+    const w = await createWafer({ logger: silent, filters: { f: options } })
+    await w.close()
+    return undefined
+  } catch (err) {
+    return err as Error & { code: string }
+  }
+}

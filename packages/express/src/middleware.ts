@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { configModules, WaferError, warnUnenforced, watchConfig, type ChainSpec, type ConfigWatcher, type GatewayConfig, type ReloadReport, type ResolvedConfig, type Wafer } from '@wafer/core'
+import { configModules, WaferError, watchConfig, type ChainSpec, type ConfigWatcher, type GatewayConfig, type ReloadReport, type ResolvedConfig, type Wafer } from '@wafer/core'
 import { chainMiddleware, type ChainContext, type WaferHandler } from './chain-middleware.js'
 import { createRuntime } from './create-runtime.js'
 import { loadDefinition } from './config-source.js'
@@ -82,7 +82,6 @@ export function wafer (options: WaferExpressOptions): WaferMiddleware {
       const logger = resolved.logger ?? runtime.logger
       if (config !== undefined) {
         attempted = configModules(config)
-        warnUnenforced(config, logger)
       }
       if (resolved.watch && config !== undefined) {
         const { source, reload: settings } = config
@@ -147,7 +146,6 @@ export function wafer (options: WaferExpressOptions): WaferMiddleware {
       }
       const loaded = await loadDefinition(source)
       attempted = configModules(loaded.config)
-      warnUnenforced(loaded.config, resolved.logger ?? runtime.logger)
       return loaded.definition
     })
   }

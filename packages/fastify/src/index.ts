@@ -1,4 +1,4 @@
-import { configModules, loadConfig, Wafer, WaferError, warnUnenforced, watchConfig, type ChainSpec, type GatewayConfig, type ReloadReport, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
+import { configModules, loadConfig, Wafer, WaferError, watchConfig, type ChainSpec, type GatewayConfig, type ReloadReport, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
 import type { FastifyBaseLogger, FastifyPluginAsync, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { configRoutes, type UpstreamObserver } from './config-routes.js'
@@ -80,7 +80,6 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
   if (wafer === undefined) {
     const definition = config !== undefined ? definitionOf(config) : { filters: options.filters, chains: options.chains }
     if (definition.filters === undefined) invalid('pass "config", "filters" (filter name -> { module, config }) or a created runtime as "wafer"')
-    if (config !== undefined) warnUnenforced(config, fastify.log)
     const created: WaferOptions = { ...definition, filters: definition.filters, logger: fastify.log }
     if (definition.chains === undefined) delete created.chains
     if (config !== undefined) created.drainTimeoutMs = config.reload.drainTimeoutMs
@@ -100,7 +99,6 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
     if (source === undefined) throw new WaferError('WAFER_ERR_OPTIONS_INVALID', ['@wafer/fastify: waferReload() needs a config: the plugin was registered without one'])
     const loaded = await loadConfig(source)
     attempted = configModules(loaded)
-    warnUnenforced(loaded, fastify.log)
     return definitionOf(loaded)
   })
   fastify.decorate('waferReload', reload)

@@ -50,6 +50,7 @@ export interface GuestAbi {
   readonly id: string
   readonly version: number
   /** Throws a coded error naming `source` when the module does not fit this ABI. */
-  validate (info: ModuleInfo, source: string): AbiDescriptor
+  /** `grants`: the capabilities the filter has (undefined: all); an import outside them is refused. */
+  validate (info: ModuleInfo, source: string, grants?: readonly string[]): AbiDescriptor
   instantiate (module: WebAssembly.Module, info: ModuleInfo, host: GuestHost): GuestInstance
 }

@@ -21,7 +21,15 @@ export interface FilterOptions {
   limits?: FilterLimits
   /** The circuit breaker: `{ failures: 5, cooldownMs: 10000 }` by default; `failures: 0` turns it off. */
   breaker?: Partial<BreakerOptions>
+  /**
+   * The host functions the filter may import: `kv`, `log`, `clock`, `random`, `http`.
+   * Default: all of them. A module importing outside its grants fails to load.
+   */
+  capabilities?: readonly Capability[]
 }
+
+export const CAPABILITY_NAMES = ['kv', 'log', 'clock', 'random', 'http'] as const
+export type Capability = typeof CAPABILITY_NAMES[number]
 
 export interface FilterLimits {
   /**
@@ -54,11 +62,12 @@ export interface ResolvedFilterOptions {
   failurePolicy: FailurePolicy
   limits: Readonly<ResolvedLimits>
   breaker: Readonly<BreakerOptions>
+  capabilities: readonly Capability[] | undefined
 }
 
 /** Filter names prefix store keys (`name:key`), so they may not contain `:`. */
 export const FILTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
-const KNOWN = ['module', 'config', 'pool', 'failurePolicy', 'limits', 'breaker']
+const KNOWN = ['module', 'config', 'pool', 'failurePolicy', 'limits', 'breaker', 'capabilities']
 const POOL_KEYS = Object.keys(defaultPoolOptions)
 
 function invalid (filter: string, message: string): never {
@@ -95,8 +104,17 @@ export function resolveFilterOptions (name: string, options: FilterOptions): Res
     pool: resolvePool(name, options.pool ?? {}),
     failurePolicy,
     limits: resolveLimits(name, options.limits ?? {}),
-    breaker: resolveBreaker(name, options.breaker ?? {})
+    breaker: resolveBreaker(name, options.breaker ?? {}),
+    capabilities: resolveCapabilities(name, options.capabilities)
   })
+}
+
+function resolveCapabilities (name: string, capabilities: readonly Capability[] | undefined): readonly Capability[] | undefined {
+  if (capabilities === undefined) return undefined
+  if (!Array.isArray(capabilities) || capabilities.some((c) => !(CAPABILITY_NAMES as readonly string[]).includes(c))) {
+    invalid(name, `"capabilities" must be an array of ${CAPABILITY_NAMES.join(', ')}, got ${JSON.stringify(capabilities)}`)
+  }
+  return Object.freeze([...new Set(capabilities)])
 }
 
 function resolveBreaker (name: string, breaker: Partial<BreakerOptions>): Readonly<BreakerOptions> {

@@ -88,7 +88,7 @@ export class Filter {
     const { bytes, source } = read ?? await readModuleSource(options.module)
     const compiled = await ctx.cache.compile(bytes, source, sandboxTransform(options))
     const guestAbi = selectAbi(compiled.info, source)
-    const abi = guestAbi.validate(compiled.info, source)
+    const abi = guestAbi.validate(compiled.info, source, options.capabilities)
     const host = { filter: options.name, source, store: ctx.store, logger: ctx.logger.child({ filter: options.name }), limits: options.limits }
     let needs: FilterNeeds | undefined
     const pool = new InstancePool<GuestInstance>(options.name, () => {
@@ -232,7 +232,7 @@ export class Filter {
 
 /** What makes a filter the same filter across reloads: its module bytes and its settings. */
 export function filterFingerprint (sha256: string, options: ResolvedFilterOptions): string {
-  return JSON.stringify([sha256, options.config.toString('utf8'), options.pool, options.failurePolicy, options.limits])
+  return JSON.stringify([sha256, options.config.toString('utf8'), options.pool, options.failurePolicy, options.limits, options.breaker, options.capabilities])
 }
 
 /** The load-time rewrite a filter's limits ask for: fuel metering and/or a memory cap. */

@@ -31,6 +31,18 @@ export const IMPORTS = {
 } as const
 
 export type ImportName = keyof typeof IMPORTS
+
+/** The capability a filter must be granted to import each function; `output` is the ABI itself. */
+export const IMPORT_CAPABILITY: Record<ImportName, string | undefined> = {
+  output: undefined,
+  log: 'log',
+  now_ms: 'clock',
+  random_fill: 'random',
+  kv_get: 'kv',
+  kv_set: 'kv',
+  kv_incr: 'kv',
+  kv_del: 'kv'
+}
 const ASYNC_IMPORTS: readonly string[] = ['kv_get', 'kv_set', 'kv_incr', 'kv_del']
 
 function sameType (a: FuncType, b: FuncType): boolean {
@@ -39,7 +51,7 @@ function sameType (a: FuncType, b: FuncType): boolean {
 }
 
 /** Checks presence and exact signatures of everything the host will call or provide. */
-export function validateNative (info: ModuleInfo, source: string): AbiDescriptor {
+export function validateNative (info: ModuleInfo, source: string, grants?: readonly string[]): AbiDescriptor {
   const exports = new Map(info.exports.map((e) => [e.name, e]))
   const memory = exports.get('memory')
   if (memory === undefined || memory.kind !== 'memory') {
@@ -73,6 +85,10 @@ export function validateNative (info: ModuleInfo, source: string): AbiDescriptor
     }
     if (imp.kind !== 'function' || imp.type === undefined || !sameType(imp.type, expected)) {
       throw waferError('WAFER_ERR_ABI_BAD_SIGNATURE', [source, `import ${what}`, imp.kind === 'function' ? formatSignature(imp.type) : `a ${imp.kind}`, `a function ${formatSignature(expected)}`])
+    }
+    const needs = IMPORT_CAPABILITY[imp.name as ImportName]
+    if (grants !== undefined && needs !== undefined && !grants.includes(needs)) {
+      throw waferError('WAFER_ERR_CAPABILITY_DENIED', [source, what, needs, grants.length === 0 ? '(none)' : grants.join(', ')])
     }
     if (ASYNC_IMPORTS.includes(imp.name)) usesAsync = true
   }
