@@ -13,7 +13,7 @@ test('10,000 trapping requests in a row leave RSS within 64 MiB of where it star
   // catching any per-request leak of more than about 6.5 KiB.
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, '10000'], { encoding: 'utf8', timeout: 120_000 })
   assert.equal(r.status, 0, r.stderr)
-  const { before, after, traps, created } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as Record<string, number>
+  const { before, after, traps, created } = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { before: number, after: number, traps: number, created: number }
   assert.equal(traps, 10_000, 'every request trapped and was answered')
   assert.ok(created >= 10_000, `a fresh instance per trap: ${created}`)
   const growthMiB = (after - before) / 1024 / 1024
