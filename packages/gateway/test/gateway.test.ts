@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import { Gateway } from '../src/index.ts'
-import { exampleFilter, silent } from '../../../test/support/index.ts'
+import { exampleFilter, fixture, silent } from '../../../test/support/index.ts'
 
 interface Upstream { url: string, server: Server, received: Array<{ method: string, path: string, headers: Record<string, unknown>, body: string }> }
 
@@ -221,4 +221,32 @@ test('POST /_wafer/reload applies a changed config file, refuses a broken one (4
   assert.match(metrics, /wafer_reloads_total\{outcome="applied"\} 1/)
   assert.match(metrics, /wafer_reloads_total\{outcome="failed"\} 1/)
   assert.match(metrics, /wafer_generation 2/)
+})
+
+test('a hostile filter behind the gateway: 503 with its reason, counted by reason in metrics, the next request served', async (t) => {
+  const up = await upstream(t)
+  const { url, adminUrl } = await gateway(t, {
+    server: { logger: { level: 'silent' } },
+    admin: { port: 0 },
+    filters: {
+      loop: { module: fixture('hostile-loop'), limits: { fuel: 1_000_000 }, breaker: { failures: 2, cooldownMs: 60_000 } }
+    },
+    routes: [
+      { match: { path: '/loop/' }, chain: ['loop'], upstream: up.url },
+      { match: { path: '/fine/' }, upstream: up.url }
+    ]
+  })
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${url}/loop/x`)
+    assert.equal(res.status, 503)
+    const body = await res.json() as { code: string, reason: string, filter: string }
+    assert.equal(body.filter, 'loop')
+    assert.equal(body.reason, i < 2 ? 'fuel' : 'circuit-open', `request ${i + 1}`)
+  }
+  assert.equal((await fetch(`${url}/fine/x`)).status, 200, 'the server keeps serving')
+  assert.equal(up.received.filter((r) => r.path.startsWith('/loop')).length, 0)
+  const metrics = await (await fetch(`${adminUrl}/metrics`)).text()
+  assert.match(metrics, /wafer_filter_failures_total\{filter="loop",code="WAFER_ERR_FILTER_FUEL",reason="fuel"\} 2/)
+  assert.match(metrics, /wafer_filter_failures_total\{filter="loop",code="WAFER_ERR_CIRCUIT_OPEN",reason="circuit-open"\} 1/)
+  assert.match(metrics, /wafer_breaker_open\{filter="loop"\} 1/)
 })
