@@ -137,3 +137,19 @@ test('closing the app closes the runtime it created', async () => {
   await fastify.close()
   assert.equal(stamp?.state, 'closed')
 })
+
+test('a trap in the middle of a chain: 503, later filters and the route never run, earlier filters see the error', async (t) => {
+  const fastify = await app({ chain: ['stamp', 'trap', 'rewrite'] })
+  t.after(() => fastify.close())
+  let called = 0
+  fastify.get('/mid', async () => { called++; return 'route' })
+  const res = await fastify.inject('/mid')
+  assert.equal(res.statusCode, 503)
+  assert.equal(res.json().filter, 'trap')
+  assert.equal(res.json().reason, 'trap')
+  assert.equal(res.headers['x-stamped'], 'a', 'stamp passed the request, so its response phase saw the error reply')
+  assert.equal(called, 0)
+  assert.equal(fastify.wafer.filter('rewrite')?.status().calls, 0, 'the filter after the trap never ran')
+  assert.equal((await fastify.inject('/echo')).statusCode, 503, 'the global chain still traps: the next request runs (fresh instance) and fails the same way')
+  assert.equal(fastify.wafer.filter('trap')?.status().pool.discarded, 2)
+})
