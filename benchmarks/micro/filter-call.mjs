@@ -44,12 +44,15 @@ async function cases () {
   const out = Buffer.alloc(input.length)
   const copy = bare.exports.copy
 
+  // Metering (limits.fuel) is on by default; the "unmetered" rows turn it off to show its cost.
   const filters = {
     noop: { module: fixture('noop') },
+    'noop-unmetered': { module: fixture('noop'), limits: { fuel: false } },
     stamp: { module: fixture('stamp') }
   }
   if (existsSync(example('request-id'))) {
     filters['request-id'] = { module: example('request-id') }
+    filters['request-id-unmetered'] = { module: example('request-id'), limits: { fuel: false } }
     filters.auth = { module: example('auth'), config: { mode: 'api-key', header: 'x-api-key', keys: ['k1-test-key'] } }
     filters.rewrite = { module: example('rewrite'), config: { prefix: { from: '/api/', to: '/v2/' } } }
   }
@@ -64,6 +67,7 @@ async function cases () {
       out.set(mem.subarray(8192, 8192 + n))
     }],
     ['header-only filter, no change (noop.wat): Filter.request', () => noop.request(cached)],
+    ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('noop-unmetered').request(cached)],
     ['header-only filter, no change, request re-encoded each call', () => { cached.touch(); noop.request(cached) }]
   ]
   if (filters.auth) {
@@ -71,6 +75,7 @@ async function cases () {
     const withId = newExchange()
     withId.headers['x-request-id'] = 'client-supplied-id'
     list.push(['request-id (AssemblyScript): reads one header, no change', () => rid.request(withId)])
+    list.push(['  the same, unmetered (limits.fuel: false)', () => wafer.filter('request-id-unmetered').request(withId)])
     const auth = wafer.filter('auth')
     list.push(['auth (api-key, AssemblyScript): reads a header, sets one, removes one', () => {
       const ex = newExchange()
