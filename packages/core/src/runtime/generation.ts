@@ -17,6 +17,8 @@ export class Generation {
   readonly data: unknown
   readonly #chains: ReadonlyMap<string, Chain>
   readonly #composed = new Map<string, Chain>()
+  /** Routes pass the same array every request: found by identity, no key built per request. */
+  readonly #bySpec = new WeakMap<readonly string[], Chain>()
   #inflight = 0
   #onIdle: (() => void) | undefined
 
@@ -49,12 +51,15 @@ export class Generation {
       }
       return chain
     }
+    let chain = this.#bySpec.get(spec)
+    if (chain !== undefined) return chain
     const key = spec.join('\u0000')
-    let chain = this.#composed.get(key)
+    chain = this.#composed.get(key)
     if (chain === undefined) {
       chain = this.compose(spec)
       this.#composed.set(key, chain)
     }
+    this.#bySpec.set(spec, chain)
     return chain
   }
 
