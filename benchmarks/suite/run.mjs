@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// The benchmark suite: every scenario's server in its own process pinned to core 0, autocannon
+// in this process (run it pinned to core 1), scenarios interleaved in each round, medians over
+// rounds. Reports req/s, p50/p99 and server CPU microseconds per request, as ratios to bare
+// Fastify in the same run.
+//
+//   pnpm bench          full run (about 8 minutes), rewrites docs/benchmarks.md
+//   pnpm bench:quick    one-minute smoke run; prints, writes nothing
+import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import { body1kb, headers, root } from './scenarios.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const quick = process.argv.includes('--quick')
+const write = process.argv.includes('--write') && !quick
+const ROUNDS = Number(process.env.ROUNDS ?? (quick ? 2 : 5))
+const SECONDS = Number(process.env.SECONDS ?? (quick ? 2 : 5))
+const WARMUP = quick ? 1 : 3
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32)
+const NAMES = (process.env.SCENARIOS?.split(',')) ?? ['bare', 'js-chain', 'wasm-noop', 'wasm-1', 'wasm-3', 'wasm-10', 'wasm-example-chain', 'wasm-body-1kb', 'gateway', 'gateway-example-chain']
+
+const canPin = spawnSync('taskset', ['-c', '0', 'true']).status === 0
+const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100)
+
+function start (name, arg) {
+  const args = [join(here, 'server.mjs'), name, ...(arg === undefined ? [] : [arg])]
+  const child = canPin ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] }) : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve({ name, child, url: String(d).trim() }))
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)))
+  })
+}
+
+/** CPU time (user + system) the process has used, in microseconds, from /proc. */
+function cpuMicros (pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / TICKS * 1e6
+  } catch {
+    return NaN
+  }
+}
+
+function load (server, seconds) {
+  const post = server.name === 'wasm-body-1kb'
+  return new Promise((resolve, reject) => {
+    autocannon({
+      url: `${server.url}/api/items`,
+      connections: CONNECTIONS,
+      duration: seconds,
+      method: post ? 'POST' : 'GET',
+      headers: post ? { ...headers, 'content-type': 'application/json' } : headers,
+      ...(post ? { body: body1kb } : {})
+    }, (err, result) => err ? reject(err) : resolve(result))
+  })
+}
+
+async function measure (server) {
+  const before = cpuMicros(server.child.pid)
+  const r = await load(server, SECONDS)
+  const cpu = cpuMicros(server.child.pid) - before
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: cpu / Math.max(1, r.requests.total), bad: r.errors + r.timeouts + r.non2xx }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const started = Date.now()
+const upstream = await start('upstream')
+const servers = []
+for (const name of NAMES) servers.push(await start(name, name.startsWith('gateway') ? upstream.url : undefined))
+for (const s of servers) await load(s, WARMUP) // JIT, pools, connections
+const results = Object.fromEntries(NAMES.map((n) => [n, []]))
+for (let r = 0; r < ROUNDS; r++) {
+  for (const s of servers) results[s.name].push(await measure(s))
+  process.stderr.write(`round ${r + 1}/${ROUNDS} done\n`)
+}
+for (const s of [...servers, upstream]) s.child.kill('SIGTERM')
+
+const rows = NAMES.map((name) => {
+  const rs = results[name]
+  return { name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), cpu: median(rs.map((x) => x.cpuPerReq)), bad: rs.reduce((n, x) => n + x.bad, 0) }
+})
+const by = Object.fromEntries(rows.map((r) => [r.name, r]))
+const ratio = (a, b) => (by[a].rps / by[b].rps).toFixed(2)
+const table = [
+  '| scenario | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | non-2xx or errors |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${(r.rps / by.bare.rps).toFixed(2)}x | ${r.p50} | ${r.p99} | ${r.cpu.toFixed(0)} | ${r.bad} |`)
+].join('\n')
+const chainVsBare = by['wasm-example-chain'] === undefined ? NaN : Number(ratio('wasm-example-chain', 'bare'))
+const chainVsJs = by['wasm-example-chain'] === undefined ? NaN : Number(ratio('wasm-example-chain', 'js-chain'))
+const targets = [
+  `- 3-filter example chain vs bare Fastify: **${chainVsBare.toFixed(2)}x** req/s (target at least 0.90x: ${chainVsBare >= 0.9 ? 'met' : 'missed'})`,
+  `- 3-filter example chain vs the hand-written JS equivalent: **${chainVsJs.toFixed(2)}x** (target at least 0.95x: ${chainVsJs >= 0.95 ? 'met' : 'missed'})`,
+  `- server CPU per request: ${rows.map((r) => `${r.name} ${r.cpu.toFixed(0)} µs`).join(', ')}`
+].join('\n')
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`
+console.log(`${machine}; ${CONNECTIONS} connections; ${ROUNDS} interleaved rounds of ${SECONDS} s; servers ${canPin ? 'pinned to core 0' : 'not pinned'}\n`)
+console.log(table)
+console.log(`\n${targets}\n(${Math.round((Date.now() - started) / 1000)} s)`)
+
+if (write) {
+  const file = join(root, 'docs/benchmarks.md')
+  const doc = readFileSync(file, 'utf8')
+  const section = `<!-- suite:start -->\nMeasured ${new Date().toISOString().slice(0, 10)} on ${machine}. ${CONNECTIONS} connections, ` +
+    `${ROUNDS} interleaved rounds of ${SECONDS} s after a ${WARMUP} s warm-up, medians; servers ${canPin ? 'pinned to core 0, autocannon to core 1' : 'not pinned'}. ` +
+    `Command: \`cd benchmarks && taskset -c 1 node suite/run.mjs --write\` (\`pnpm bench\`).\n\n${table}\n\n${targets}\n<!-- suite:end -->`
+  if (!doc.includes('<!-- suite:start -->')) throw new Error('docs/benchmarks.md has no suite section')
+  writeFileSync(file, doc.replace(/<!-- suite:start -->[\s\S]*<!-- suite:end -->/, section))
+  console.log(`wrote ${file}`)
+}
