@@ -7,6 +7,8 @@
  * concern beyond failing with a readable message.
  */
 
+import { Reader } from './wasm-reader.js'
+
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref'
 
 export interface FuncType {
@@ -58,49 +60,18 @@ export function formatSignature (type: FuncType | undefined): string {
   return `(${type.params.join(', ')}) -> ${results}`
 }
 
-class Reader {
-  pos = 0
-  constructor (readonly bytes: Uint8Array) {}
+function valtype (r: Reader): ValType {
+  const b = r.byte()
+  const t = VALTYPES[b]
+  if (t === undefined) throw new Error(`unsupported value type 0x${b.toString(16)}`)
+  return t
+}
 
-  byte (): number {
-    if (this.pos >= this.bytes.length) throw new Error('unexpected end of module')
-    return this.bytes[this.pos++] as number
-  }
-
-  u32 (): number {
-    let result = 0
-    let shift = 0
-    for (;;) {
-      const b = this.byte()
-      result += (b & 0x7f) * 2 ** shift
-      if ((b & 0x80) === 0) return result
-      shift += 7
-      if (shift > 63) throw new Error('malformed LEB128 integer')
-    }
-  }
-
-  name (): string {
-    const len = this.u32()
-    const end = this.pos + len
-    if (end > this.bytes.length) throw new Error('name runs past the end of the module')
-    const s = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + this.pos, len).toString('utf8')
-    this.pos = end
-    return s
-  }
-
-  valtype (): ValType {
-    const b = this.byte()
-    const t = VALTYPES[b]
-    if (t === undefined) throw new Error(`unsupported value type 0x${b.toString(16)}`)
-    return t
-  }
-
-  limits (): MemoryLimits {
-    const flags = this.byte()
-    const min = this.u32()
-    const max = (flags & 1) !== 0 ? this.u32() : undefined
-    return { min, max, shared: (flags & 2) !== 0, memory64: (flags & 4) !== 0 }
-  }
+function limits (r: Reader): MemoryLimits {
+  const flags = r.byte()
+  const min = r.leb()
+  const max = (flags & 1) !== 0 ? r.leb() : undefined
+  return { min, max, shared: (flags & 2) !== 0, memory64: (flags & 4) !== 0 }
 }
 
 export function readModuleInfo (bytes: Uint8Array): ModuleInfo {
@@ -115,23 +86,23 @@ export function readModuleInfo (bytes: Uint8Array): ModuleInfo {
 
   while (r.pos < bytes.length) {
     const id = r.byte()
-    const size = r.u32()
+    const size = r.leb()
     const end = r.pos + size
     switch (id) {
       case 1: { // type
-        for (let n = r.u32(); n > 0; n--) {
+        for (let n = r.leb(); n > 0; n--) {
           const form = r.byte()
           if (form !== 0x60) throw new Error(`unsupported type form 0x${form.toString(16)} (GC types are not supported)`)
           const params: ValType[] = []
-          for (let p = r.u32(); p > 0; p--) params.push(r.valtype())
+          for (let p = r.leb(); p > 0; p--) params.push(valtype(r))
           const results: ValType[] = []
-          for (let q = r.u32(); q > 0; q--) results.push(r.valtype())
+          for (let q = r.leb(); q > 0; q--) results.push(valtype(r))
           types.push({ params, results })
         }
         break
       }
       case 2: { // import
-        for (let n = r.u32(); n > 0; n--) {
+        for (let n = r.leb(); n > 0; n--) {
           const module = r.name()
           const name = r.name()
           const kindByte = r.byte()
@@ -139,37 +110,37 @@ export function readModuleInfo (bytes: Uint8Array): ModuleInfo {
           if (kind === undefined) throw new Error(`unknown import kind ${kindByte}`)
           const entry: ImportEntry = { module, name, kind }
           if (kind === 'function') {
-            const typeIndex = r.u32()
+            const typeIndex = r.leb()
             funcTypes.push(typeIndex)
             const type = types[typeIndex]
             if (type !== undefined) entry.type = type
           } else if (kind === 'table') {
             r.byte()
-            r.limits()
+            limits(r)
           } else if (kind === 'memory') {
-            entry.memory = r.limits()
+            entry.memory = limits(r)
           } else if (kind === 'global') {
-            r.valtype()
+            valtype(r)
             r.byte()
           } else {
             r.byte()
-            r.u32()
+            r.leb()
           }
           imports.push(entry)
         }
         break
       }
       case 3: // function
-        for (let n = r.u32(); n > 0; n--) funcTypes.push(r.u32())
+        for (let n = r.leb(); n > 0; n--) funcTypes.push(r.leb())
         break
       case 5: // memory
-        for (let n = r.u32(); n > 0; n--) memories.push(r.limits())
+        for (let n = r.leb(); n > 0; n--) memories.push(limits(r))
         break
       case 7: // export
-        for (let n = r.u32(); n > 0; n--) {
+        for (let n = r.leb(); n > 0; n--) {
           const name = r.name()
           const kind = KINDS[r.byte()] ?? 'function'
-          rawExports.push({ name, kind, index: r.u32() })
+          rawExports.push({ name, kind, index: r.leb() })
         }
         break
       default:

@@ -1,4 +1,5 @@
-import { leb, Reader, replaceSection, SECTION, sections, type Section } from './wasm-sections.js'
+import { readModuleInfo } from '../runtime/wasm-binary.js'
+import { leb, Reader, replaceSection, SECTION, sections } from './wasm-sections.js'
 
 /**
  * Caps a module's linear memory by rewriting the limits in its memory section, so that
@@ -11,38 +12,6 @@ import { leb, Reader, replaceSection, SECTION, sections, type Section } from './
 const WASM_MAX_PAGES = 65536
 const PAGE = 65536
 
-function skipLimits (r: Reader): void {
-  const flags = r.byte()
-  r.leb()
-  if ((flags & 1) !== 0) r.leb()
-  if ((flags & 8) !== 0) r.leb() // custom page size
-}
-
-function skipValType (r: Reader): void {
-  const t = r.byte()
-  if (t === 0x63 || t === 0x64) r.leb() // (ref null? ht): a heap type index or abstract type
-}
-
-/** The module's imported memories, as `"module"."name"`. */
-function importedMemories (bytes: Uint8Array, section: Section): string[] {
-  const r = new Reader(bytes, section.payloadStart)
-  const found: string[] = []
-  for (let n = r.leb(); n > 0; n--) {
-    const module = r.name()
-    const name = r.name()
-    const kind = r.byte()
-    switch (kind) {
-      case 0x00: r.leb(); break // function: type index
-      case 0x01: skipValType(r); skipLimits(r); break // table
-      case 0x02: found.push(`"${module}"."${name}"`); skipLimits(r); break // memory
-      case 0x03: skipValType(r); r.byte(); break // global: type, mutability
-      case 0x04: r.byte(); r.leb(); break // tag: attribute, type index
-      default: throw new Error(`unknown import kind 0x${kind.toString(16)}`)
-    }
-  }
-  return found
-}
-
 /**
  * Returns a copy of `bytes` whose defined memories have a maximum of at most `pages` 64 KiB
  * pages: min(declared maximum, pages), or `pages` when none was declared. Throws if a memory's
@@ -51,12 +20,9 @@ function importedMemories (bytes: Uint8Array, section: Section): string[] {
  */
 export function capMemory (bytes: Uint8Array, pages: number): Uint8Array<ArrayBuffer> {
   const all = sections(bytes)
-  const imports = all.find((s) => s.id === SECTION.import)
-  if (imports !== undefined) {
-    const imported = importedMemories(bytes, imports)
-    if (imported.length > 0) {
-      throw new Error(`cannot cap the memory of a module that imports it (${imported.join(', ')}); a native-ABI filter must define and export its own memory`)
-    }
+  const imported = readModuleInfo(bytes).imports.filter((i) => i.kind === 'memory').map((i) => `"${i.module}"."${i.name}"`)
+  if (imported.length > 0) {
+    throw new Error(`cannot cap the memory of a module that imports it (${imported.join(', ')}); a native-ABI filter must define and export its own memory`)
   }
   const memory = all.find((s) => s.id === SECTION.memory)
   if (memory === undefined) return bytes.slice()
