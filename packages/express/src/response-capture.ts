@@ -42,9 +42,9 @@ export function captureResponse (res: ServerResponse, chain: Chain, ex: Exchange
 
   /** The status and headers are final: decide what the reply needs. */
   const begin = (): void => {
-    const passed = chain.filters.slice(0, ex.reached).filter((f) => f.hasResponsePhase)
-    if (passed.length === 0) mode = 'pass'
-    else if (passed.some((f) => f.needs.responseBody)) mode = 'body'
+    const needs = chain.responsePhaseFor(ex.reached)
+    if (needs === 'none') mode = 'pass'
+    else if (needs === 'body') mode = 'body'
     else {
       mode = 'wait'
       run(undefined, flush)

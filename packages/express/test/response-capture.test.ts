@@ -21,6 +21,7 @@ interface Stand {
 async function serve (t: TestContext, stand: Stand, route: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const chain = {
     filters: [{ hasResponsePhase: true, needs: { requestBody: false, responseBody: stand.body ?? false } }],
+    responsePhaseFor: (reached: number) => reached === 0 ? 'none' : (stand.body ?? false) ? 'body' : 'headers',
     runResponse: stand.phase
   } as unknown as Chain
   const server = createServer((req, res) => {
@@ -216,7 +217,7 @@ test('a fault in the response phase itself is a 500 WAFER_ERR_INTERNAL, not a hu
 
 test('nothing passed with a response phase: the reply is not touched', async (t) => {
   let called = false
-  const chain = { filters: [{ hasResponsePhase: true, needs: { responseBody: true } }], runResponse: () => { called = true } } as unknown as Chain
+  const chain = { filters: [{ hasResponsePhase: true, needs: { responseBody: true } }], responsePhaseFor: (reached: number) => reached === 0 ? 'none' : 'body', runResponse: () => { called = true } } as unknown as Chain
   const server = createServer((req, res) => {
     const ex = new Exchange({ id: 'r', method: 'GET', url: '/', headers: req.headers, remoteAddress: '', log: silent })
     ex.reached = 0

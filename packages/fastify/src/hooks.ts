@@ -79,16 +79,17 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
 
   const onSend = function waferOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: Done): void {
       const state = (request as WithExchange)[kExchange]
-      if (state == null || !state.chain.hasResponsePhase) return done(null, payload)
+      if (state == null) return done(null, payload)
       const { ex, chain } = state
-      if (!chain.filters.slice(0, ex.reached).some((f) => f.hasResponsePhase)) return done(null, payload)
+      const needs = chain.responsePhaseFor(ex.reached)
+      if (needs === 'none') return done(null, payload)
       const run = (body: Buffer | undefined): void => {
         ex.response = { status: reply.statusCode, headers: reply.getHeaders(), body, changed: false, bodyChanged: false }
         const result = chain.runResponse(ex)
         if (result instanceof Promise) result.then(() => writeBack(reply, ex, payload, done), done)
         else writeBack(reply, ex, payload, done)
       }
-      if (!chain.needsResponseBody) return run(undefined)
+      if (needs === 'headers') return run(undefined)
       payloadBytes(payload, responseBodyLimit, (err, body) => {
         if (err !== null) return done(err)
         // The stream was consumed: from here on the buffered copy is the payload.

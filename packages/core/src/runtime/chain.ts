@@ -18,6 +18,9 @@ export class Chain {
   readonly hasRequestPhase: boolean
   readonly hasResponsePhase: boolean
   readonly needsResponseBody: boolean
+  /** Index of the first filter with a response phase, and of the first that needs the reply body. */
+  readonly #firstResponse: number
+  readonly #firstResponseBody: number
 
   constructor (name: string, filters: readonly Filter[]) {
     this.name = name
@@ -27,6 +30,19 @@ export class Chain {
     this.hasRequestPhase = filters.some((f) => f.hasRequestPhase)
     this.hasResponsePhase = filters.some((f) => f.hasResponsePhase)
     this.needsResponseBody = filters.some((f) => f.hasResponsePhase && f.needs.responseBody)
+    const at = (i: number): number => i === -1 ? Infinity : i
+    this.#firstResponse = at(filters.findIndex((f) => f.hasResponsePhase))
+    this.#firstResponseBody = at(filters.findIndex((f) => f.hasResponsePhase && f.needs.responseBody))
+  }
+
+  /**
+   * What the response phase of a request that passed `reached` filters needs: nothing (no filter
+   * it passed has a response phase), the headers, or the reply body too. Constant time: it is
+   * asked on every reply.
+   */
+  responsePhaseFor (reached: number): 'none' | 'headers' | 'body' {
+    if (this.#firstResponse >= reached) return 'none'
+    return this.#firstResponseBody < reached ? 'body' : 'headers'
   }
 
   /** Runs request-phase filters `from` (inclusive) to `to` (exclusive). */
