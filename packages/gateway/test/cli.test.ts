@@ -79,7 +79,7 @@ test('serve: listens, answers, uses the client request id, and exits 0 on SIGTER
   assert.equal(res.status, 200)
   assert.equal(await res.text(), '{"ok":true}')
   assert.equal(res.headers.get('x-request-id'), 'trace-123')
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
   child.kill('SIGTERM')
   assert.equal(await exited, 0)
   assert.match(output(), /"reqId":"trace-123"/)
@@ -99,6 +99,8 @@ test('serve: SIGHUP reloads the config', async (t) => {
     if (body !== 'two') await new Promise((resolve) => setTimeout(resolve, 20))
   }
   assert.equal(body, 'two')
+  // The new version can answer before the reload's log line has crossed the pipe.
+  while (Date.now() < deadline && !/reload: generation 1 -> 2/.test(output())) await new Promise((resolve) => setTimeout(resolve, 20))
   assert.match(output(), /reload: generation 1 -> 2/)
 })
 
