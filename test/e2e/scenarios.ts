@@ -158,6 +158,31 @@ export function scenarios (adapter: string, factory: AdapterFactory): void {
     })
   }
 
+  test(`${adapter}: response headers from the request phase: on the route's reply, on a later filter's reply, whose own value wins`, async (t) => {
+    const tagged = { module: fixture('tag'), config: { name: 'T', phases: 'request', responseHeaders: { 'x-seen-by': 'tag', 'x-denied-by': 'tag' } } }
+    const app = await start(t, {
+      wafer: { filters: { tagged, deny: { module: fixture('deny') } }, chain: ['tagged'] },
+      routes: [{ path: '/denied', chain: ['tagged', 'deny'] }]
+    })
+    const echo = await fetch(`${app.url}/echo`)
+    assert.equal(echo.status, 200)
+    assert.equal(echo.headers.get('x-seen-by'), 'tag')
+    const seen = await echo.json() as Echo
+    assert.equal(seen.headers['x-seen-by'], undefined, 'not a request header')
+    assert.equal(seen.headers['x-order'], 'T')
+    assert.equal(echo.headers.get('x-denied-by'), 'tag')
+
+    const stream = await fetch(`${app.url}/stream`)
+    assert.equal(stream.headers.get('x-seen-by'), 'tag')
+    assert.equal(await stream.text(), 'abc')
+
+    const denied = await fetch(`${app.url}/denied`)
+    assert.equal(denied.status, 403)
+    assert.equal(denied.headers.get('x-seen-by'), 'tag', 'a later filter\'s local response carries them too')
+    assert.equal(denied.headers.get('x-denied-by'), 'deny', 'the local response sets this header itself, and wins')
+    await denied.arrayBuffer()
+  })
+
   test(`${adapter}: response filter: stamp marks the reply, also a streamed one, which still streams`, async (t) => {
     const app = await start(t, { wafer: { filters: { stamp: { module: fixture('stamp') } }, chain: ['stamp'] } })
     const res = await fetch(`${app.url}/echo`)

@@ -49,6 +49,40 @@ test('a respond stops the request phase; only the filters before it see the resp
   await w.close()
 })
 
+test('a phase the filter reports as a no-op for its configuration is never called', async () => {
+  const w = await createWafer({
+    logger: silent,
+    filters: { req: { module: fixture('tag'), config: { name: 'Q', phases: 'request' } }, res: { module: fixture('tag'), config: { name: 'S', phases: 'response' } } }
+  })
+  assert.deepEqual(w.filter('req')?.status().needs, { requestBody: false, responseBody: false, skipRequestPhase: false, skipResponsePhase: true })
+  assert.deepEqual(w.filter('res')?.status().needs, { requestBody: false, responseBody: false, skipRequestPhase: true, skipResponsePhase: false })
+  const onlyRequest = w.compose(['req'])
+  assert.equal(onlyRequest.hasResponsePhase, false)
+  assert.equal(onlyRequest.responsePhaseFor(1), 'none')
+  const chain = w.compose(['res', 'req'])
+  const ex = exchange()
+  chain.runRequest(ex)
+  assert.equal(ex.headers['x-order'], 'Q', 'the response-only filter skipped its request phase')
+  ex.response = { status: 200, headers: {}, body: undefined, changed: false, bodyChanged: false }
+  await chain.runResponse(ex)
+  assert.equal(ex.response.headers['x-order'], 'S', 'the request-only filter skipped its response phase')
+  assert.equal(w.filter('req')?.status().calls, 1)
+  assert.equal(w.filter('res')?.status().calls, 1)
+  await w.close()
+})
+
+test('response headers set in the request phase accumulate on the exchange for the adapter', async () => {
+  const w = await createWafer({
+    logger: silent,
+    filters: { a: { module: fixture('tag'), config: { name: 'A', responseHeaders: { 'x-from-a': 'a', 'x-both': 'a' } } }, b: { module: fixture('tag'), config: { name: 'B', responseHeaders: { 'x-both': 'b' } } } }
+  })
+  const ex = exchange()
+  w.compose(['a', 'b']).runRequest(ex)
+  assert.deepEqual(ex.responseHeaders, { 'x-from-a': 'a', 'x-both': 'b' })
+  assert.equal(ex.headers['x-from-a'], undefined)
+  await w.close()
+})
+
 test('the body boundary: filters before the first body filter form the header-only prefix', async () => {
   const w = await createWafer({ logger: silent, filters: { a: tag('A'), body: { module: fixture('body-upper') }, c: tag('C') } })
   const chain = w.compose(['a', 'body', 'c'])

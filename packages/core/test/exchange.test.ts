@@ -42,6 +42,18 @@ test('a request patch sets and removes headers, rewrites path and query, and rep
   assert.equal(e.headers['content-length'], '2')
 })
 
+test('setResponseHeaders collects headers for the reply and leaves the request and its encoding alone', () => {
+  const e = ex()
+  const input = e.requestInput(false)
+  applyRequestPatch(e, { setResponseHeaders: { 'RateLimit-Remaining': '4', 'x-tags': ['a', 'b'] } }, false)
+  assert.deepEqual(e.responseHeaders, { 'ratelimit-remaining': '4', 'x-tags': ['a', 'b'] })
+  assert.equal(e.requestInput(false), input, 'not re-encoded')
+  assert.equal(e.headers['ratelimit-remaining'], undefined, 'not a request header')
+  applyRequestPatch(e, { setResponseHeaders: { 'ratelimit-remaining': '3', 'x-id': '7' }, setHeaders: { 'x-a': '1' } }, false)
+  assert.deepEqual(e.responseHeaders, { 'ratelimit-remaining': '3', 'x-tags': ['a', 'b'], 'x-id': '7' }, 'they add up; a later filter wins')
+  assert.notEqual(e.requestInput(false), input, 'a request change still re-encodes')
+})
+
 test('an invalid patch is rejected whole: nothing is applied', () => {
   const bad: Array<[unknown, RegExp]> = [
     [{ setHeaders: { 'x-ok': '1', 'bad name': 'v' } }, /header name "bad name" is not an HTTP token/],
@@ -52,6 +64,9 @@ test('an invalid patch is rejected whole: nothing is applied', () => {
     [{ removeHeaders: 'x-a' }, /"removeHeaders" must be an array/],
     [{ body: 'x' }, /only be set by a filter that declared NEEDS_REQUEST_BODY/],
     [{ setHeader: {} }, /unknown field "setHeader"/],
+    [{ setHeaders: { 'x-ok': '1' }, setResponseHeaders: { 'x-r': 'a\nb' } }, /"setResponseHeaders": value of header "x-r" contains CR, LF or NUL/],
+    [{ setResponseHeaders: ['x'] }, /"setResponseHeaders" must be an object/],
+    [{ setResponseHeaders: { 'Content-Type': 'text/html' } }, /"setResponseHeaders" cannot set "content-type": it describes the reply's body/],
     [[], /must be a JSON object/]
   ]
   for (const [patch, message] of bad) {
@@ -60,6 +75,7 @@ test('an invalid patch is rejected whole: nothing is applied', () => {
     assert.throws(() => applyRequestPatch(e, patch, false), (err: Error) => err instanceof OutputError && message.test(err.message))
     assert.equal(JSON.stringify(e.headers), before)
     assert.equal(e.url, '/a/b?x=1&y=2')
+    assert.equal(e.responseHeaders, undefined)
   }
 })
 

@@ -111,6 +111,11 @@ export function chainMiddleware (spec: ChainSpec, ctx: ChainContext): WaferHandl
 /** Continues with `then` after filters that continued, or answers for a filter that responded. */
 function settle (result: Decision | Promise<Decision>, req: Req, res: ServerResponse, ex: Exchange, then: () => void): void {
   const next = (d: Decision): void => {
+    const add = ex.responseHeaders
+    if (add !== undefined) {
+      for (const name in add) res.setHeader(name, add[name] as string | string[])
+      ex.responseHeaders = undefined
+    }
     if (d.respond) return sendLocal(res, d.response)
     if (!syncUrl(req, res, ex)) return
     then()

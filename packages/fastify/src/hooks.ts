@@ -104,6 +104,10 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
 function settle (result: Decision | Promise<Decision>, request: FastifyRequest, reply: FastifyReply, ex: Exchange,
   done: Done, payload?: unknown): void {
   const next = (d: Decision): void => {
+    if (ex.responseHeaders !== undefined) {
+      reply.headers(ex.responseHeaders)
+      ex.responseHeaders = undefined
+    }
     if (d.respond) return sendLocal(reply, d.response)
     syncUrl(request, ex)
     if (payload === undefined) done()

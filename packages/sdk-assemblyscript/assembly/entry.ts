@@ -15,6 +15,8 @@ import { allocScratch } from "./scratch";
 
 const NEEDS_REQUEST_BODY: i32 = 1;
 const NEEDS_RESPONSE_BODY: i32 = 2;
+const SKIP_REQUEST_PHASE: i32 = 4;
+const SKIP_RESPONSE_PHASE: i32 = 8;
 const REJECTED: i32 = -1;
 
 const writer = new JsonWriter();
@@ -42,6 +44,8 @@ export function init(ptr: usize, len: i32): i32 {
   let needs = 0;
   if (filter.needsRequestBody()) needs |= NEEDS_REQUEST_BODY;
   if (filter.needsResponseBody()) needs |= NEEDS_RESPONSE_BODY;
+  if (!filter.handlesRequest()) needs |= SKIP_REQUEST_PHASE;
+  if (!filter.handlesResponse()) needs |= SKIP_RESPONSE_PHASE;
   return needs;
 }
 

@@ -26,6 +26,20 @@ export class Filter {
     return false;
   }
 
+  /**
+   * False when, with the configuration it was given, onRequest would never do anything: the
+   * host then never calls it (and never encodes a request for it). Decided once, after
+   * configure().
+   */
+  handlesRequest(): bool {
+    return true;
+  }
+
+  /** Like handlesRequest(), for onResponse. */
+  handlesResponse(): bool {
+    return true;
+  }
+
   onRequest(req: Request): Action {
     return Action.Continue;
   }

@@ -71,8 +71,14 @@ export class HeaderPatch {
 
   /** Writes the `setHeaders` and `removeHeaders` members, each only when non-empty. */
   write(w: JsonWriter): void {
+    this.writeSets(w, "setHeaders");
+    if (this.removed.length != 0) w.key("removeHeaders").strings(this.removed);
+  }
+
+  /** Writes the headers set as member `key` (an object of name -> value), when there are any. */
+  writeSets(w: JsonWriter, key: string): void {
     if (this.setNames.length != 0) {
-      w.key("setHeaders").beginObject();
+      w.key(key).beginObject();
       for (let i = 0; i < this.setNames.length; i++) {
         w.key(unchecked(this.setNames[i]));
         const values = unchecked(this.setValues[i]);
@@ -81,6 +87,5 @@ export class HeaderPatch {
       }
       w.endObject();
     }
-    if (this.removed.length != 0) w.key("removeHeaders").strings(this.removed);
   }
 }

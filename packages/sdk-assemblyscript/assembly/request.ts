@@ -96,10 +96,12 @@ export class RequestView {
 
 export class Request extends RequestView {
   private newBody: string | null = null;
+  private responsePatch: HeaderPatch = new HeaderPatch();
 
   reset(at: i32): void {
     super.reset(at);
     this.headerPatch.reset();
+    this.responsePatch.reset();
     this.newPath = null;
     this.newQuery = null;
     this.newBody = null;
@@ -131,6 +133,16 @@ export class Request extends RequestView {
 
   removeHeader(name: string): void {
     this.headerPatch.remove(name);
+  }
+
+  /**
+   * Sets a header on the response this request will get, whoever produces it (the route, the
+   * upstream or a later filter; the producer wins if it sets the same header). Lets a
+   * request-phase filter report something to the client (rate-limit state, a request id)
+   * without a response phase.
+   */
+  setResponseHeader(name: string, value: string): void {
+    this.responsePatch.set(name, [value], false);
   }
 
   /** New path: must start with "/" and hold no "?", "#", spaces or control characters. */
@@ -165,7 +177,8 @@ export class Request extends RequestView {
 
   /** True if anything was changed, i.e. there is a patch to send. */
   get changed(): bool {
-    return !this.headerPatch.isEmpty || this.newPath != null || this.newQuery != null || this.newBody != null;
+    return !this.headerPatch.isEmpty || !this.responsePatch.isEmpty || this.newPath != null ||
+      this.newQuery != null || this.newBody != null;
   }
 
   /** Writes the request patch (docs/abi.md section 5). */
@@ -178,6 +191,7 @@ export class Request extends RequestView {
     if (query != null) w.key("query").string(query);
     const body = this.newBody;
     if (body != null) w.key("body").string(body);
+    this.responsePatch.writeSets(w, "setResponseHeaders");
     w.endObject();
   }
 }

@@ -1,16 +1,12 @@
 // Limits how many requests a client may make, with a fixed window (one atomic kv.incr per
-// request) or a token bucket (kv.get then kv.set). Allowed requests carry the limit state to
-// the response phase in a request header, because the response may be handled by another
-// pooled instance; denied requests get a 429 with Retry-After.
+// request) or a token bucket (kv.get then kv.set). Allowed requests get the RateLimit-* headers
+// on their response (set from the request phase with setResponseHeader, so no response phase
+// runs); denied requests get a 429 with Retry-After.
 import {
-  Action, Config, Filter, kv, KvCounter, KvStatus, now, registerFilter, Request, Response,
-  currentRequest, sha256
+  Action, Config, Filter, kv, KvCounter, KvStatus, now, registerFilter, Request, currentRequest, sha256
 } from "@wafer/sdk-assemblyscript";
 import { FIXED_WINDOW, Options, readOptions } from "./options";
-export * from "@wafer/sdk-assemblyscript/assembly/exports";
-
-/** Request header carrying "limit;remaining;resetSeconds" from the request to the response phase. */
-const STATE_HEADER = "x-ratelimit-state";
+export * from "@wafer/sdk-assemblyscript/assembly/exports-request";
 // The host allows keys up to 512 bytes; longer client ids (a huge header) are hashed.
 const MAX_ID_BYTES = 256;
 const HEX = "0123456789abcdef";
@@ -60,19 +56,6 @@ class RateLimit extends Filter {
     return this.takeToken(req, status, data);
   }
 
-  onResponse(res: Response): Action {
-    // Our own 429 already carries the headers; never let a client-sent state header override them.
-    if (res.hasHeader("ratelimit-limit")) return Action.Continue;
-    const state = res.request.header(STATE_HEADER);
-    if (state == null) return Action.Continue;
-    const parts = state.split(";");
-    if (parts.length != 3) return Action.Continue;
-    res.setHeader("ratelimit-limit", parts[0]);
-    res.setHeader("ratelimit-remaining", parts[1]);
-    res.setHeader("ratelimit-reset", parts[2]);
-    return Action.Continue;
-  }
-
   private clientKey(req: Request): string {
     let id: string | null = null;
     if (this.o.keyHeader.length != 0) id = req.header(this.o.keyHeader);
@@ -120,9 +103,9 @@ class RateLimit extends Filter {
   }
 
   private allow(req: Request, limit: f64, remaining: f64, resetMs: f64): Action {
-    const state = (<i64>limit).toString() + ";" + (<i64>Math.max(0, remaining)).toString() + ";" +
-      ceilSeconds(Math.max(0, resetMs)).toString();
-    req.setHeader(STATE_HEADER, state);
+    req.setResponseHeader("ratelimit-limit", (<i64>limit).toString());
+    req.setResponseHeader("ratelimit-remaining", (<i64>Math.max(0, remaining)).toString());
+    req.setResponseHeader("ratelimit-reset", ceilSeconds(Math.max(0, resetMs)).toString());
     return Action.Continue;
   }
 

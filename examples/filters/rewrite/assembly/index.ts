@@ -127,6 +127,15 @@ class Rewrite extends Filter {
     return null;
   }
 
+  // Phases with nothing to do for this configuration are never called (no input to encode).
+  handlesRequest(): bool {
+    return this.setHeaders.length != 0 || this.removeHeaders.length != 0 || this.prefixFrom.length != 0;
+  }
+
+  handlesResponse(): bool {
+    return this.responseSet.length != 0 || this.responseRemove.length != 0;
+  }
+
   onRequest(req: Request): Action {
     applyToRequest(req, this.setHeaders, this.removeHeaders);
     const from = this.prefixFrom;

@@ -14,10 +14,14 @@ export interface AbiDescriptor {
   response: boolean
 }
 
-/** Data a filter asked for when it was initialised. */
+/** What a filter asked for when it was initialised (docs/abi.md section 4). */
 export interface FilterNeeds {
   requestBody: boolean
   responseBody: boolean
+  /** The instance said its request phase does nothing with this configuration: never called. */
+  skipRequestPhase: boolean
+  /** The same for the response phase. */
+  skipResponsePhase: boolean
 }
 
 /** What the host lends one guest instance: identity for errors and logs, and the store. */

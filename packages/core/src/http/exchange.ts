@@ -52,6 +52,12 @@ export class Exchange {
   /** How many chain entries the request phase passed; the response phase runs these, in reverse. */
   reached = 0
   response: ResponseState | undefined
+  /**
+   * Headers request-phase filters asked to set on the response (a patch's `setResponseHeaders`),
+   * whoever produces it: the route, the upstream or a later filter. The adapter puts them on
+   * the reply when the request phase ends and clears this.
+   */
+  responseHeaders: Record<string, HeaderValue> | undefined
 
   #json: string | undefined
   #bytes: Buffer | undefined

@@ -80,7 +80,23 @@ function checkKeys (obj: Record<string, unknown>, allowed: readonly string[], wh
   }
 }
 
-const REQUEST_PATCH_KEYS = ['setHeaders', 'removeHeaders', 'path', 'query', 'body'] as const
+/**
+ * Headers that describe a body or the connection: only whoever produces the reply can set them
+ * correctly (Fastify refuses to serialise an object under a foreign content-type).
+ */
+const PRODUCER_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection'])
+
+function responseHeaderMap (value: unknown): Record<string, HeaderValue> {
+  const map = headerMap(value, '"setResponseHeaders"')
+  for (const name in map) {
+    if (PRODUCER_HEADERS.has(name)) {
+      throw new OutputError(`"setResponseHeaders" cannot set "${name}": it describes the reply's body or connection; set it from a response phase`)
+    }
+  }
+  return map
+}
+
+const REQUEST_PATCH_KEYS = ['setHeaders', 'removeHeaders', 'path', 'query', 'body', 'setResponseHeaders'] as const
 const RESPONSE_PATCH_KEYS = ['status', 'setHeaders', 'removeHeaders', 'body'] as const
 const RESPONSE_KEYS = ['status', 'headers', 'body'] as const
 
@@ -115,7 +131,14 @@ export function applyRequestPatch (ex: Exchange, value: unknown, bodyAllowed: bo
   if (body !== undefined && !bodyAllowed) {
     throw new OutputError('"body" can only be set by a filter that declared NEEDS_REQUEST_BODY')
   }
+  const forResponse = value.setResponseHeaders === undefined ? undefined : responseHeaderMap(value.setResponseHeaders)
 
+  if (forResponse !== undefined) {
+    if (ex.responseHeaders === undefined) ex.responseHeaders = forResponse
+    else Object.assign(ex.responseHeaders, forResponse)
+  }
+  // A patch that only adds response headers leaves the request, and its cached encoding, alone.
+  if (remove === undefined && set === undefined && path === undefined && query === undefined && body === undefined) return
   if (remove !== undefined) for (const name of remove) delete ex.headers[name]
   if (set !== undefined) Object.assign(ex.headers, set)
   if (path !== undefined && path !== ex.path) {

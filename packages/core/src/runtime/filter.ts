@@ -108,12 +108,13 @@ export class Filter {
     return this.#state
   }
 
+  /** Exported, and not skipped by the instance for this configuration. */
   get hasRequestPhase (): boolean {
-    return this.abi.request
+    return this.abi.request && !this.needs.skipRequestPhase
   }
 
   get hasResponsePhase (): boolean {
-    return this.abi.response
+    return this.abi.response && !this.needs.skipResponsePhase
   }
 
   request (ex: Exchange): Decision | Promise<Decision> {

@@ -10,6 +10,8 @@ import { startOp, type Op, type OpResult } from './ops.js'
 
 /** Action codes, docs/abi.md section 5. */
 const enum Action { Continue = 0, Respond = 1, Pause = 2 }
+/** `wafer_init` result bits, docs/abi.md section 4. Unknown bits are ignored. */
+const enum Needs { RequestBody = 1, ResponseBody = 2, SkipRequestPhase = 4, SkipResponsePhase = 8 }
 /** Import result codes, docs/abi.md section 7. */
 const enum Result { Ok = 0, BadPointer = -1, TooLarge = -2, NoRequest = -3 }
 
@@ -83,7 +85,7 @@ export class NativeInstance implements GuestInstance {
   }
 
   init (config: Buffer): FilterNeeds {
-    if (this.#init === undefined) return { requestBody: false, responseBody: false }
+    if (this.#init === undefined) return { requestBody: false, responseBody: false, skipRequestPhase: false, skipResponsePhase: false }
     this.#entry = 'wafer_init'
     let flags: number
     try {
@@ -101,19 +103,27 @@ export class NativeInstance implements GuestInstance {
       const reason = message !== undefined && message !== '' ? message : `wafer_init returned ${flags} without a message`
       throw waferError('WAFER_ERR_FILTER_CONFIG', [this.#host.filter, this.#host.source, reason], { filter: this.#host.filter })
     }
-    return { requestBody: (flags & 1) !== 0, responseBody: (flags & 2) !== 0 }
+    return {
+      requestBody: (flags & Needs.RequestBody) !== 0,
+      responseBody: (flags & Needs.ResponseBody) !== 0,
+      skipRequestPhase: (flags & Needs.SkipRequestPhase) !== 0,
+      skipResponsePhase: (flags & Needs.SkipResponsePhase) !== 0
+    }
   }
 
   onRequest (ex: Exchange, withBody: boolean): Decision | Promise<Decision> {
-    return this.#run(ex, 'request', 'wafer_on_request', this.#onRequest, ex.requestInput(withBody), withBody)
+    const fn = this.#onRequest
+    if (fn === undefined) return CONTINUE
+    return this.#run(ex, 'request', 'wafer_on_request', fn, ex.requestInput(withBody), withBody)
   }
 
   onResponse (ex: Exchange, withBody: boolean): Decision | Promise<Decision> {
-    return this.#run(ex, 'response', 'wafer_on_response', this.#onResponse, ex.responseInput(withBody), withBody)
+    const fn = this.#onResponse
+    if (fn === undefined) return CONTINUE
+    return this.#run(ex, 'response', 'wafer_on_response', fn, ex.responseInput(withBody), withBody)
   }
 
-  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry | undefined, input: Buffer, withBody: boolean): Decision | Promise<Decision> {
-    if (fn === undefined) return CONTINUE
+  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry, input: Buffer, withBody: boolean): Decision | Promise<Decision> {
     this.#ex = ex
     this.#entry = entry
     try {
