@@ -40,7 +40,7 @@ const load = (url, duration) => new Promise((resolve, reject) => {
 
 const upstream = name.startsWith('gateway') ? await start('upstream') : undefined
 const server = await start(name, upstream?.url, true)
-await load(server.url, 2)
+const warm = await load(server.url, 2)
 const r = await load(server.url, seconds)
 const exited = new Promise((resolve) => server.child.once('exit', resolve))
 server.child.kill('SIGTERM')
@@ -80,12 +80,14 @@ for (const n of profile.nodes) {
 }
 void byId
 const busy = total - (owners.get('(idle)') ?? 0)
-const requests = r.requests.total + 0
-console.log(`${name}: ${Math.round(r.requests.average)} req/s, ${requests} requests measured (profile also covers warm-up)`)
-console.log(`busy ${(busy / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms sampled\n`)
-console.log('| owner | share of busy time |\n| --- | ---: |')
-for (const [o, t] of [...owners].filter(([o]) => o !== '(idle)').sort((a, b) => b[1] - a[1])) console.log(`| ${o} | ${(100 * t / busy).toFixed(1)}% |`)
-console.log('\ntop functions by self time:')
+// The profile covers the warm-up too, so per-request figures divide by both.
+const requests = warm.requests.total + r.requests.total
+const us = (t) => (t / requests).toFixed(2)
+console.log(`${name}: ${Math.round(r.requests.average)} req/s; ${requests} requests profiled; busy ${(busy / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms sampled`)
+console.log('(the profiler itself slows the server: compare shares and µs between profiles, not with the suite)\n')
+console.log('| owner | share of busy time | µs per request |\n| --- | ---: | ---: |')
+for (const [o, t] of [...owners].filter(([o]) => o !== '(idle)').sort((a, b) => b[1] - a[1])) console.log(`| ${o} | ${(100 * t / busy).toFixed(1)}% | ${us(t)} |`)
+console.log('\ntop functions by self time (share, µs per request):')
 for (const [k, { t, o }] of [...fns].sort((a, b) => b[1].t - a[1].t).slice(0, Number(process.env.TOP ?? 40))) {
-  console.log(`${(100 * t / busy).toFixed(1).padStart(5)}%  [${o}] ${k}`)
+  console.log(`${(100 * t / busy).toFixed(1).padStart(5)}% ${us(t).padStart(6)}  [${o}] ${k}`)
 }

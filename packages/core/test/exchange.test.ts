@@ -94,3 +94,13 @@ test('a response patch changes status and headers and marks the reply changed', 
   assert.deepEqual(e.response, { status: 201, headers: { 'content-type': 'text/plain', 'x-new': '2' }, body: undefined, changed: true, bodyChanged: false })
   assert.throws(() => applyResponsePatch(e, { body: 'x' }, false), /NEEDS_RESPONSE_BODY/)
 })
+
+test('the hand-built input JSON is exactly what JSON.stringify gives, escapes included', async () => {
+  const { headersJson, quote } = await import('../src/http/json-text.ts')
+  const strings = ['', 'plain', 'say "hi"', 'back\\slash', 'tab\there', 'nul\u0000', 'é ü 中文 😀', 'lone \ud800 surrogate', 'end \udfff', '\u2028\u2029', '\u007f\u0080']
+  for (const s of strings) assert.equal(quote(s), JSON.stringify(s))
+  const headers = { host: 'h', 'x-q': 'a"b', 'set-cookie': ['a=1', 'b="2"'], gone: undefined, 'content-length': 42, 'x-uni': 'é\n' }
+  assert.equal(headersJson(headers), JSON.stringify(headers))
+  assert.equal(headersJson({}), '{}')
+  assert.equal(headersJson({ a: undefined }), '{}')
+})

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import type { WaferLogger } from '../logger.js'
+import { headersJson, quote } from './json-text.js'
 
 export type HeaderValue = string | string[]
 /** Lower-case header name -> value, as Node.js delivers `IncomingMessage#headers`. */
@@ -89,12 +90,12 @@ export class Exchange {
   /** The request as JSON without the body: the shared prefix of every encoding. */
   requestJson (): string {
     if (this.#json === undefined) {
-      this.#json = '{"id":' + JSON.stringify(this.id) +
-        ',"method":' + JSON.stringify(this.method) +
-        ',"path":' + JSON.stringify(this.path) +
-        ',"query":' + JSON.stringify(this.query) +
-        ',"remoteAddress":' + JSON.stringify(this.remoteAddress) +
-        ',"headers":' + JSON.stringify(this.headers) + '}'
+      this.#json = '{"id":' + quote(this.id) +
+        ',"method":' + quote(this.method) +
+        ',"path":' + quote(this.path) +
+        ',"query":' + quote(this.query) +
+        ',"remoteAddress":' + quote(this.remoteAddress) +
+        ',"headers":' + headersJson(this.headers) + '}'
     }
     return this.#json
   }
@@ -116,7 +117,7 @@ export class Exchange {
   responseInput (withBody: boolean): Buffer {
     const res = this.response
     if (res === undefined) throw new Error('responseInput() called before the response phase')
-    let json = '{"status":' + res.status + ',"headers":' + JSON.stringify(res.headers) + ',"request":' + this.requestJson()
+    let json = '{"status":' + res.status + ',"headers":' + headersJson(res.headers) + ',"request":' + this.requestJson()
     if (withBody && res.body !== undefined) json += bodyField(res.body)
     return Buffer.from(json + '}', 'utf8')
   }
@@ -124,6 +125,6 @@ export class Exchange {
 
 function bodyField (body: Buffer): string {
   return isUtf8(body)
-    ? ',"body":' + JSON.stringify(body.toString('utf8'))
+    ? ',"body":' + quote(body.toString('utf8'))
     : ',"bodyBase64":"' + body.toString('base64') + '"'
 }
