@@ -51,6 +51,7 @@ function load (server, seconds) {
     autocannon({
       url: `${server.url}/api/items`,
       connections: CONNECTIONS,
+      ...(process.env.RATE ? { overallRate: Number(process.env.RATE) } : {}),
       duration: seconds,
       method: post ? 'POST' : 'GET',
       headers: post ? { ...headers, 'content-type': 'application/json' } : headers,

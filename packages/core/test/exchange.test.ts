@@ -17,9 +17,10 @@ test('the request input is the documented JSON, fields in order', () => {
 test('the encoding is cached until the request changes', () => {
   const e = ex()
   const a = e.requestInput(false)
+  e.headers['x-behind'] = '1' // not through a patch: no touch(), so the cached text stays
   assert.equal(e.requestInput(false), a)
   applyRequestPatch(e, { setHeaders: { 'x-a': '1' } }, false)
-  assert.notEqual(e.requestInput(false), a)
+  assert.match(e.requestInput(false), /"x-behind":"1","x-a":"1"/)
 })
 
 test('the body is included only when asked for: UTF-8 as text, anything else as base64', () => {
@@ -45,6 +46,7 @@ test('a request patch sets and removes headers, rewrites path and query, and rep
 test('setResponseHeaders collects headers for the reply and leaves the request and its encoding alone', () => {
   const e = ex()
   const input = e.requestInput(false)
+  e.headers['x-behind'] = '1' // shows whether the patch made it encode again
   applyRequestPatch(e, { setResponseHeaders: { 'RateLimit-Remaining': '4', 'x-tags': ['a', 'b'] } }, false)
   assert.deepEqual(e.responseHeaders, { 'ratelimit-remaining': '4', 'x-tags': ['a', 'b'] })
   assert.equal(e.requestInput(false), input, 'not re-encoded')

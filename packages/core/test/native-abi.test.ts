@@ -17,6 +17,8 @@ test('a filter that changes nothing returns CONTINUE and leaves the encoded requ
   const ex = exchange()
   const before = ex.requestInput(false)
   assert.equal(w.compose(['f']).runRequest(ex), CONTINUE)
+  // A change made behind the Exchange's back (no touch()) shows whether it encodes again.
+  ex.headers['x-behind'] = '1'
   assert.equal(ex.requestInput(false), before, 'no re-encoding when nothing changed')
   assert.equal(ex.reached, 1)
   await w.close()

@@ -61,8 +61,7 @@ export class Exchange {
   responseHeaders: Record<string, HeaderValue> | undefined
 
   #json: string | undefined
-  #bytes: Buffer | undefined
-  #bytesWithBody: Buffer | undefined
+  #jsonWithBody: string | undefined
 
   constructor (init: ExchangeInit) {
     this.id = init.id
@@ -83,8 +82,7 @@ export class Exchange {
   /** Drops cached encodings after the request changed. */
   touch (): void {
     this.#json = undefined
-    this.#bytes = undefined
-    this.#bytesWithBody = undefined
+    this.#jsonWithBody = undefined
   }
 
   /** The request as JSON without the body: the shared prefix of every encoding. */
@@ -100,26 +98,24 @@ export class Exchange {
     return this.#json
   }
 
-  /** The request phase input (native ABI, docs/abi.md section 5), cached until `touch()`. */
-  requestInput (withBody: boolean): Buffer {
-    if (!withBody || this.body === undefined) {
-      this.#bytes ??= Buffer.from(this.requestJson(), 'utf8')
-      return this.#bytes
-    }
-    if (this.#bytesWithBody === undefined) {
-      const json = this.requestJson()
-      this.#bytesWithBody = Buffer.from(json.slice(0, -1) + bodyField(this.body) + '}', 'utf8')
-    }
-    return this.#bytesWithBody
+  /**
+   * The request phase input (native ABI, docs/abi.md section 5) as JSON text, cached until
+   * `touch()`. Text rather than bytes: the glue encodes it straight into guest memory, so no
+   * intermediate Buffer is made per call.
+   */
+  requestInput (withBody: boolean): string {
+    if (!withBody || this.body === undefined) return this.requestJson()
+    this.#jsonWithBody ??= this.requestJson().slice(0, -1) + bodyField(this.body) + '}'
+    return this.#jsonWithBody
   }
 
   /** The response phase input. Not cached: response filters rarely leave it unchanged for long. */
-  responseInput (withBody: boolean): Buffer {
+  responseInput (withBody: boolean): string {
     const res = this.response
     if (res === undefined) throw new Error('responseInput() called before the response phase')
     let json = '{"status":' + res.status + ',"headers":' + headersJson(res.headers) + ',"request":' + this.requestJson()
     if (withBody && res.body !== undefined) json += bodyField(res.body)
-    return Buffer.from(json + '}', 'utf8')
+    return json + '}'
   }
 }
 

@@ -123,12 +123,14 @@ export class NativeInstance implements GuestInstance {
     return this.#run(ex, 'response', 'wafer_on_response', fn, ex.responseInput(withBody), withBody)
   }
 
-  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry, input: Buffer, withBody: boolean): Decision | Promise<Decision> {
+  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry, input: string, withBody: boolean): Decision | Promise<Decision> {
     this.#ex = ex
     this.#entry = entry
     try {
-      const ptr = this.#write(input)
-      const action = this.#call(() => fn(ptr, input.length))
+      const len = Buffer.byteLength(input, 'utf8')
+      const ptr = this.#reserve(len)
+      if (len !== 0) this.#view.write(input, ptr, len, 'utf8')
+      const action = this.#call(() => fn(ptr, len))
       return this.#settle(action, phase, withBody)
     } catch (err) {
       this.#fail(err)
@@ -232,8 +234,17 @@ export class NativeInstance implements GuestInstance {
   }
 
   #write (bytes: Uint8Array): number {
-    if (bytes.length === 0) return 0
-    const len = bytes.length
+    const ptr = this.#reserve(bytes.length)
+    if (bytes.length !== 0) this.#view.set(bytes, ptr)
+    return ptr
+  }
+
+  /**
+   * `wafer_alloc(len)`, checked: the pointer of `len` writable bytes (0 when `len` is 0). Leaves
+   * `#view` current for writing them.
+   */
+  #reserve (len: number): number {
+    if (len === 0) return 0
     const entry = this.#entry
     this.#entry = 'wafer_alloc'
     const ptr = this.#call(() => this.#alloc(len)) >>> 0
@@ -242,7 +253,6 @@ export class NativeInstance implements GuestInstance {
     if (ptr === 0 || ptr + len > mem.length) {
       throw this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.#host.filter, 'wafer_alloc', `it returned ${ptr} for ${len} bytes; memory is ${mem.length} bytes`])
     }
-    mem.set(bytes, ptr)
     return ptr
   }
 
