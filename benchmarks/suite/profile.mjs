@@ -34,6 +34,7 @@ const load = (url, duration) => new Promise((resolve, reject) => {
   const post = name === 'wasm-body-1kb'
   autocannon({
     url: `${url}/api/items`, connections: 32, duration, method: post ? 'POST' : 'GET',
+    ...(process.env.RATE ? { overallRate: Number(process.env.RATE) } : {}),
     headers: post ? { ...headers, 'content-type': 'application/json' } : headers, ...(post ? { body: body1kb } : {})
   }, (err, r) => err ? reject(err) : resolve(r))
 })

@@ -60,6 +60,11 @@ export class Exchange {
    */
   responseHeaders: Record<string, HeaderValue> | undefined
 
+  // The request encoding in three cached parts, so a patch re-encodes only what it changed:
+  // `{"id":...,"remoteAddress":...,"headers":` (path and query), the headers object, and the
+  // two joined. A header set that adds new names appends to the headers part.
+  #head: string | undefined
+  #headersJson: string | undefined
   #json: string | undefined
   #jsonWithBody: string | undefined
 
@@ -79,8 +84,54 @@ export class Exchange {
     return this.query === '' ? this.path : `${this.path}?${this.query}`
   }
 
-  /** Drops cached encodings after the request changed. */
+  /** Drops every cached encoding: for changes made other than through the methods below. */
   touch (): void {
+    this.#head = undefined
+    this.#headersJson = undefined
+    this.#json = undefined
+    this.#jsonWithBody = undefined
+  }
+
+  /** Removes headers (lower-case names). */
+  removeHeaders (names: readonly string[]): void {
+    const headers = this.headers
+    for (const name of names) {
+      if (headers[name] === undefined) continue
+      delete headers[name]
+      this.#headersJson = undefined
+    }
+    this.#json = undefined
+    this.#jsonWithBody = undefined
+  }
+
+  /** Sets headers (lower-case names), replacing existing values. */
+  setHeaders (set: Readonly<Record<string, HeaderValue>>): void {
+    const headers = this.headers
+    let appended = ''
+    for (const name in set) {
+      const value = set[name] as HeaderValue
+      if (headers[name] !== undefined) this.#headersJson = undefined
+      else appended += (appended === '' ? '' : ',') + quote(name) + ':' + (typeof value === 'string' ? quote(value) : JSON.stringify(value))
+      headers[name] = value
+    }
+    const cached = this.#headersJson
+    if (cached !== undefined && appended !== '') this.#headersJson = cached.length === 2 ? '{' + appended + '}' : cached.slice(0, -1) + ',' + appended + '}'
+    this.#json = undefined
+    this.#jsonWithBody = undefined
+  }
+
+  /** Sets the path and/or the query (without `?`), flagging what changed for the adapter. */
+  setTarget (path: string | undefined, query: string | undefined): void {
+    if (path !== undefined && path !== this.path) {
+      this.path = path
+      this.pathChanged = true
+      this.#head = undefined
+    }
+    if (query !== undefined && query !== this.query) {
+      this.query = query
+      this.queryChanged = true
+      this.#head = undefined
+    }
     this.#json = undefined
     this.#jsonWithBody = undefined
   }
@@ -88,12 +139,14 @@ export class Exchange {
   /** The request as JSON without the body: the shared prefix of every encoding. */
   requestJson (): string {
     if (this.#json === undefined) {
-      this.#json = '{"id":' + quote(this.id) +
+      this.#head ??= '{"id":' + quote(this.id) +
         ',"method":' + quote(this.method) +
         ',"path":' + quote(this.path) +
         ',"query":' + quote(this.query) +
         ',"remoteAddress":' + quote(this.remoteAddress) +
-        ',"headers":' + headersJson(this.headers) + '}'
+        ',"headers":'
+      this.#headersJson ??= headersJson(this.headers)
+      this.#json = this.#head + this.#headersJson + '}'
     }
     return this.#json
   }

@@ -137,25 +137,17 @@ export function applyRequestPatch (ex: Exchange, value: unknown, bodyAllowed: bo
     if (ex.responseHeaders === undefined) ex.responseHeaders = forResponse
     else Object.assign(ex.responseHeaders, forResponse)
   }
-  // A patch that only adds response headers leaves the request, and its cached encoding, alone.
-  if (remove === undefined && set === undefined && path === undefined && query === undefined && body === undefined) return
-  if (remove !== undefined) for (const name of remove) delete ex.headers[name]
-  if (set !== undefined) Object.assign(ex.headers, set)
-  if (path !== undefined && path !== ex.path) {
-    ex.path = path
-    ex.pathChanged = true
-  }
-  if (query !== undefined && query !== ex.query) {
-    ex.query = query
-    ex.queryChanged = true
-  }
+  // Each change re-encodes only its part of the request (Exchange); a patch that only adds
+  // response headers leaves the request and its encoding alone.
+  if (remove !== undefined) ex.removeHeaders(remove)
+  if (set !== undefined) ex.setHeaders(set)
+  if (path !== undefined || query !== undefined) ex.setTarget(path, query)
   if (body !== undefined) {
     ex.body = Buffer.from(body, 'utf8')
     ex.bodyChanged = true
-    ex.headers['content-length'] = String(ex.body.length)
-    delete ex.headers['transfer-encoding']
+    ex.removeHeaders(['transfer-encoding'])
+    ex.setHeaders({ 'content-length': String(ex.body.length) })
   }
-  ex.touch()
 }
 
 /** Validates and applies a response patch to `ex.response`. */
