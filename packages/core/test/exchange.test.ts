@@ -121,7 +121,7 @@ test('after any sequence of patches the cached encoding equals a fresh encoding 
       e.requestInput(false) // encode between patches, so the next one works from the cache
       const patch: Record<string, unknown> = {}
       const kind = next(4)
-      if (kind === 0) patch.removeHeaders = [names[next(names.length)], names[next(names.length)]].filter((n) => !n.includes('"'))
+      if (kind === 0) patch.removeHeaders = [names[next(names.length)] as string, names[next(names.length)] as string].filter((n) => !n.includes('"'))
       if (kind <= 1) {
         const set: Record<string, unknown> = {}
         for (let i = next(3); i >= 0; i--) {

@@ -151,8 +151,7 @@ const scenarios: Array<{ name: string, steps: Step[] }> = [
       { entry: 'wafer_on_request', input: requestInput({ headers: { 'x-auth-subject': 'demo' } }) },
       { entry: 'resume', token: 1, input: '{"value":1,"ttlMs":59000}' },
       { entry: 'wafer_on_request', input: requestInput({ headers: { 'x-auth-subject': 'demo' } }) },
-      { entry: 'resume', token: 2, input: '{"value":6,"ttlMs":12000}' },
-      { entry: 'wafer_on_response', input: response({}) }
+      { entry: 'resume', token: 2, input: '{"value":6,"ttlMs":12000}' }
     ]
   }
 ]
