@@ -38,7 +38,7 @@ function measure (fn) {
 }
 
 async function cases () {
-  const input = Buffer.from(newExchange().requestInput(false))
+  const input = newExchange().requestInput(false)
   const bare = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(fixture('bare-copy'))))
   const mem = new Uint8Array(bare.exports.memory.buffer)
   const out = Buffer.alloc(input.length)

@@ -20,9 +20,9 @@ test('the encoding is cached until the request changes', () => {
   e.headers['x-behind'] = '1' // not through a patch: no touch(), so the cached text stays
   assert.equal(e.requestInput(false), a)
   e.touch()
-  assert.match(e.requestInput(false), /"x-behind":"1"\}\}$/, 'touch() drops every cached part')
+  assert.match(e.requestInput(false).toString(), /"x-behind":"1"\}\}$/, 'touch() drops every cached part')
   applyRequestPatch(e, { setHeaders: { 'x-a': '1' } }, false)
-  assert.match(e.requestInput(false), /"x-behind":"1","x-a":"1"\}\}$/)
+  assert.match(e.requestInput(false).toString(), /"x-behind":"1","x-a":"1"\}\}$/)
 })
 
 test('the body is included only when asked for: UTF-8 as text, anything else as base64', () => {
@@ -134,7 +134,7 @@ test('after any sequence of patches the cached encoding equals a fresh encoding 
       if (kind === 3) patch.query = next(2) === 0 ? '' : `q=${next(9)}`
       applyRequestPatch(e, patch, false)
       const fresh = new Exchange({ id: e.id, method: e.method, url: e.url, headers: { ...e.headers }, remoteAddress: e.remoteAddress, log: silent })
-      assert.deepEqual(JSON.parse(e.requestInput(false)), JSON.parse(fresh.requestInput(false)), `round ${round}, step ${step}: ${JSON.stringify(patch)}`)
+      assert.deepEqual(JSON.parse(e.requestInput(false).toString()), JSON.parse(fresh.requestInput(false).toString()), `round ${round}, step ${step}: ${JSON.stringify(patch)}`)
     }
   }
 })

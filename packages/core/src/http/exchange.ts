@@ -66,7 +66,8 @@ export class Exchange {
   #head: string | undefined
   #headersJson: string | undefined
   #json: string | undefined
-  #jsonWithBody: string | undefined
+  #bytes: Buffer | undefined
+  #bytesWithBody: Buffer | undefined
 
   constructor (init: ExchangeInit) {
     this.id = init.id
@@ -89,7 +90,8 @@ export class Exchange {
     this.#head = undefined
     this.#headersJson = undefined
     this.#json = undefined
-    this.#jsonWithBody = undefined
+    this.#bytes = undefined
+    this.#bytesWithBody = undefined
   }
 
   /** Removes headers (lower-case names). */
@@ -101,7 +103,8 @@ export class Exchange {
       this.#headersJson = undefined
     }
     this.#json = undefined
-    this.#jsonWithBody = undefined
+    this.#bytes = undefined
+    this.#bytesWithBody = undefined
   }
 
   /** Sets headers (lower-case names), replacing existing values. */
@@ -117,7 +120,8 @@ export class Exchange {
     const cached = this.#headersJson
     if (cached !== undefined && appended !== '') this.#headersJson = cached.length === 2 ? '{' + appended + '}' : cached.slice(0, -1) + ',' + appended + '}'
     this.#json = undefined
-    this.#jsonWithBody = undefined
+    this.#bytes = undefined
+    this.#bytesWithBody = undefined
   }
 
   /** Sets the path and/or the query (without `?`), flagging what changed for the adapter. */
@@ -133,7 +137,8 @@ export class Exchange {
       this.#head = undefined
     }
     this.#json = undefined
-    this.#jsonWithBody = undefined
+    this.#bytes = undefined
+    this.#bytesWithBody = undefined
   }
 
   /** The request as JSON without the body: the shared prefix of every encoding. */
@@ -152,23 +157,26 @@ export class Exchange {
   }
 
   /**
-   * The request phase input (native ABI, docs/abi.md section 5) as JSON text, cached until
-   * `touch()`. Text rather than bytes: the glue encodes it straight into guest memory, so no
-   * intermediate Buffer is made per call.
+   * The request phase input (native ABI, docs/abi.md section 5) as UTF-8 bytes, cached until
+   * the request changes: filters that change nothing share one encoding, and each of their calls
+   * costs a copy into guest memory.
    */
-  requestInput (withBody: boolean): string {
-    if (!withBody || this.body === undefined) return this.requestJson()
-    this.#jsonWithBody ??= this.requestJson().slice(0, -1) + bodyField(this.body) + '}'
-    return this.#jsonWithBody
+  requestInput (withBody: boolean): Buffer {
+    if (!withBody || this.body === undefined) {
+      this.#bytes ??= Buffer.from(this.requestJson(), 'utf8')
+      return this.#bytes
+    }
+    this.#bytesWithBody ??= Buffer.from(this.requestJson().slice(0, -1) + bodyField(this.body) + '}', 'utf8')
+    return this.#bytesWithBody
   }
 
   /** The response phase input. Not cached: response filters rarely leave it unchanged for long. */
-  responseInput (withBody: boolean): string {
+  responseInput (withBody: boolean): Buffer {
     const res = this.response
     if (res === undefined) throw new Error('responseInput() called before the response phase')
     let json = '{"status":' + res.status + ',"headers":' + headersJson(res.headers) + ',"request":' + this.requestJson()
     if (withBody && res.body !== undefined) json += bodyField(res.body)
-    return json + '}'
+    return Buffer.from(json + '}', 'utf8')
   }
 }
 

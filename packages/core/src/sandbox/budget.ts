@@ -51,6 +51,11 @@ export function setFuel (exports: Exports, budget: bigint): void {
   (exports[FUEL_EXPORTS.set] as (budget: bigint) => void)(budget)
 }
 
+/** `setFuel` bound to one instance: look the export up once, call it before every guest call. */
+export function fuelSetter (exports: Exports): (budget: bigint) => void {
+  return exports[FUEL_EXPORTS.set] as (budget: bigint) => void
+}
+
 /** After a trap: true if the guest ran out of fuel, false for any other trap. */
 export function fuelExhausted (exports: Exports): boolean {
   return (exports[FUEL_EXPORTS.exhausted] as WebAssembly.Global).value === 1

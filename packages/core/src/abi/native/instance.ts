@@ -5,7 +5,7 @@ import {
   applyRequestPatch, applyResponsePatch, CONTINUE, OutputError, parseLocalResponse, replaceResponse, type Decision
 } from '../../http/patch.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
-import { fuelBudget, fuelExhausted, isMetered, setFuel } from '../../sandbox/budget.js'
+import { fuelBudget, fuelExhausted, fuelSetter, isMetered } from '../../sandbox/budget.js'
 import { startOp, type Op, type OpResult } from './ops.js'
 
 /** Action codes, docs/abi.md section 5. */
@@ -43,6 +43,8 @@ export class NativeInstance implements GuestInstance {
   readonly #exports: WebAssembly.Exports
   /** The per-call fuel budget, when the module was instrumented for it. */
   readonly #fuel: bigint | undefined
+  /** The module's `wafer_fuel_set`, when metered. */
+  readonly #setFuel: ((budget: bigint) => void) | undefined
 
   // State of the call in progress. A paused request keeps it until it completes.
   #ex: Exchange | undefined
@@ -66,6 +68,7 @@ export class NativeInstance implements GuestInstance {
     const x = instance.exports as Record<string, unknown>
     this.#exports = instance.exports
     this.#fuel = host.limits.fuel !== undefined && isMetered(instance.exports) ? fuelBudget(host.limits.fuel) : undefined
+    this.#setFuel = this.#fuel === undefined ? undefined : fuelSetter(instance.exports)
     this.#memory = x.memory as WebAssembly.Memory
     this.#view = Buffer.from(this.#memory.buffer)
     this.#alloc = x.wafer_alloc as (size: number) => number
@@ -76,7 +79,7 @@ export class NativeInstance implements GuestInstance {
     const start = (x._initialize ?? x._start) as (() => void) | undefined
     if (start !== undefined) {
       try {
-        if (this.#fuel !== undefined) setFuel(this.#exports, this.#fuel)
+        this.#setFuel?.(this.#fuel as bigint)
         start()
       } catch (err) {
         throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, `its start function trapped: ${describe(err)}`], { cause: err, filter: host.filter })
@@ -90,7 +93,7 @@ export class NativeInstance implements GuestInstance {
     let flags: number
     try {
       const ptr = this.#write(config)
-      flags = this.#call(() => (this.#init as Entry)(ptr, config.length))
+      flags = this.#call(this.#init, ptr, config.length)
       this.#raiseFault()
     } catch (err) {
       this.#reset()
@@ -123,14 +126,12 @@ export class NativeInstance implements GuestInstance {
     return this.#run(ex, 'response', 'wafer_on_response', fn, ex.responseInput(withBody), withBody)
   }
 
-  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry, input: string, withBody: boolean): Decision | Promise<Decision> {
+  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry, input: Buffer, withBody: boolean): Decision | Promise<Decision> {
     this.#ex = ex
     this.#entry = entry
     try {
-      const len = Buffer.byteLength(input, 'utf8')
-      const ptr = this.#reserve(len)
-      if (len !== 0) this.#view.write(input, ptr, len, 'utf8')
-      const action = this.#call(() => fn(ptr, len))
+      const ptr = this.#write(input)
+      const action = this.#call(fn, ptr, input.length)
       return this.#settle(action, phase, withBody)
     } catch (err) {
       this.#fail(err)
@@ -181,7 +182,7 @@ export class NativeInstance implements GuestInstance {
     const { status, data } = op.result as OpResult
     const ptr = data === undefined ? 0 : this.#write(data)
     const len = data === undefined ? 0 : data.length
-    return this.#call(() => (this.#onResume as Resume)(op.token, status, ptr, len))
+    return this.#call(this.#onResume as Resume, op.token, status, ptr, len)
   }
 
   #finish (action: number, phase: Phase, withBody: boolean): Decision {
@@ -217,10 +218,11 @@ export class NativeInstance implements GuestInstance {
    * Calls into the guest with a fresh fuel budget; any throw from guest code is a trap and ends
    * this instance. Traps are told apart: out of fuel, at the memory limit, or anything else.
    */
-  #call (fn: () => number): number {
-    if (this.#fuel !== undefined) setFuel(this.#exports, this.#fuel)
+  #call (fn: (a: number, b: number, c: number, d: number) => number, a = 0, b = 0, c = 0, d = 0): number {
+    this.#setFuel?.(this.#fuel as bigint)
     try {
-      return fn()
+      // No closure per call: the export takes the arguments it declares and ignores the rest.
+      return fn(a, b, c, d)
     } catch (err) {
       const { filter, limits } = this.#host
       if (this.#fuel !== undefined && fuelExhausted(this.#exports)) {
@@ -247,7 +249,7 @@ export class NativeInstance implements GuestInstance {
     if (len === 0) return 0
     const entry = this.#entry
     this.#entry = 'wafer_alloc'
-    const ptr = this.#call(() => this.#alloc(len)) >>> 0
+    const ptr = this.#call(this.#alloc, len) >>> 0
     this.#entry = entry
     const mem = this.#mem()
     if (ptr === 0 || ptr + len > mem.length) {
@@ -359,7 +361,7 @@ export class NativeInstance implements GuestInstance {
     this.#ex = undefined
     this.#output = undefined
     this.#fault = undefined
-    this.#pending.length = 0
+    if (this.#pending.length !== 0) this.#pending.length = 0
   }
 }
 
