@@ -35,13 +35,13 @@ function start (name, arg) {
   })
 }
 
-/** CPU time (user + system) the process has used, in microseconds, from /proc. */
+/** CPU time the process has used in user and in system mode, in microseconds, from /proc. */
 function cpuMicros (pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / TICKS * 1e6
+    return { user: Number(fields[11]) / TICKS * 1e6, system: Number(fields[12]) / TICKS * 1e6 }
   } catch {
-    return NaN
+    return { user: NaN, system: NaN }
   }
 }
 
@@ -63,8 +63,11 @@ function load (server, seconds) {
 async function measure (server) {
   const before = cpuMicros(server.child.pid)
   const r = await load(server, SECONDS)
-  const cpu = cpuMicros(server.child.pid) - before
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: cpu / Math.max(1, r.requests.total), bad: r.errors + r.timeouts + r.non2xx }
+  const after = cpuMicros(server.child.pid)
+  const n = Math.max(1, r.requests.total)
+  const user = (after.user - before.user) / n
+  const system = (after.system - before.system) / n
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: user + system, user, system, bad: r.errors + r.timeouts + r.non2xx }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -82,15 +85,15 @@ for (const s of [...servers, upstream]) s.child.kill('SIGTERM')
 
 const rows = NAMES.map((name) => {
   const rs = results[name]
-  return { name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), cpu: median(rs.map((x) => x.cpuPerReq)), bad: rs.reduce((n, x) => n + x.bad, 0) }
+  return { name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), cpu: median(rs.map((x) => x.cpuPerReq)), user: median(rs.map((x) => x.user)), system: median(rs.map((x) => x.system)), bad: rs.reduce((n, x) => n + x.bad, 0) }
 })
 const by = Object.fromEntries(rows.map((r) => [r.name, r]))
 // NaN when a subset run (SCENARIOS=...) left one side out.
 const ratio = (a, b) => by[a] === undefined || by[b] === undefined ? 'NaN' : (by[a].rps / by[b].rps).toFixed(2)
 const table = [
-  '| scenario | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | non-2xx or errors |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${ratio(r.name, 'bare')}x | ${r.p50} | ${r.p99} | ${r.cpu.toFixed(0)} | ${r.bad} |`)
+  '| scenario | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | user / system | non-2xx or errors |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${ratio(r.name, 'bare')}x | ${r.p50} | ${r.p99} | ${r.cpu.toFixed(0)} | ${r.user.toFixed(0)} / ${r.system.toFixed(0)} | ${r.bad} |`)
 ].join('\n')
 const chainVsBare = Number(ratio('wasm-example-chain', 'bare'))
 const chainVsJs = Number(ratio('wasm-example-chain', 'js-chain'))
