@@ -15,7 +15,7 @@ const fixture = (n) => join(root, 'test/fixtures/build', `${n}.wasm`)
 const LIMIT = 1_000_000_000
 const KEY = 'bench-key'
 
-const exampleFilters = {
+export const exampleFilters = {
   auth: { module: example('auth'), config: { mode: 'api-key', header: 'x-api-key', keys: [KEY], subjects: ['bench'] } },
   rewrite: { module: example('rewrite'), config: { prefix: { from: '/api/', to: '/v2/' }, setHeaders: { 'x-gateway': 'wafer' } } },
   'rate-limit': { module: example('rate-limit'), config: { algorithm: 'fixed-window', limit: LIMIT, windowMs: 60000, key: 'header:x-auth-subject' } }
