@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer'
 import type { WaferLogger } from '../logger.js'
-import { headersJson, quote } from './json-text.js'
+import { headersJson, memberJson, quote } from './json-text.js'
 
 export type HeaderValue = string | string[]
 /** Lower-case header name -> value, as Node.js delivers `IncomingMessage#headers`. */
@@ -89,9 +89,7 @@ export class Exchange {
   touch (): void {
     this.#head = undefined
     this.#headersJson = undefined
-    this.#json = undefined
-    this.#bytes = undefined
-    this.#bytesWithBody = undefined
+    this.#dropJoined()
   }
 
   /** Removes headers (lower-case names). */
@@ -102,26 +100,24 @@ export class Exchange {
       delete headers[name]
       this.#headersJson = undefined
     }
-    this.#json = undefined
-    this.#bytes = undefined
-    this.#bytesWithBody = undefined
+    this.#dropJoined()
   }
 
   /** Sets headers (lower-case names), replacing existing values. */
   setHeaders (set: Readonly<Record<string, HeaderValue>>): void {
     const headers = this.headers
-    let appended = ''
+    // New names are appended to the cached headers text; replacing a value re-encodes it.
+    let appended = this.#headersJson === undefined ? undefined : ''
     for (const name in set) {
       const value = set[name] as HeaderValue
-      if (headers[name] !== undefined) this.#headersJson = undefined
-      else appended += (appended === '' ? '' : ',') + quote(name) + ':' + (typeof value === 'string' ? quote(value) : JSON.stringify(value))
+      if (headers[name] !== undefined) appended = undefined
+      else if (appended !== undefined) appended += (appended === '' ? '' : ',') + memberJson(name, value)
       headers[name] = value
     }
     const cached = this.#headersJson
-    if (cached !== undefined && appended !== '') this.#headersJson = cached.length === 2 ? '{' + appended + '}' : cached.slice(0, -1) + ',' + appended + '}'
-    this.#json = undefined
-    this.#bytes = undefined
-    this.#bytesWithBody = undefined
+    if (appended === undefined) this.#headersJson = undefined
+    else if (appended !== '' && cached !== undefined) this.#headersJson = cached.length === 2 ? '{' + appended + '}' : cached.slice(0, -1) + ',' + appended + '}'
+    this.#dropJoined()
   }
 
   /** Sets the path and/or the query (without `?`), flagging what changed for the adapter. */
@@ -136,6 +132,11 @@ export class Exchange {
       this.queryChanged = true
       this.#head = undefined
     }
+    this.#dropJoined()
+  }
+
+  /** Drops the joined encodings; the parts that are still valid stay cached. */
+  #dropJoined (): void {
     this.#json = undefined
     this.#bytes = undefined
     this.#bytesWithBody = undefined

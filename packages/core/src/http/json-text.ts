@@ -12,6 +12,11 @@ export function quote (s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"'
 }
 
+/** One `"name":value` member of a header object: strings quoted, arrays and numbers stringified. */
+export function memberJson (name: string, value: unknown): string {
+  return quote(name) + ':' + (typeof value === 'string' ? quote(value) : JSON.stringify(value))
+}
+
 /**
  * A header object as a JSON object: members in the object's own order, `undefined` values left
  * out, strings quoted, anything else (arrays, numbers) through JSON.stringify.
@@ -21,7 +26,7 @@ export function headersJson (headers: Readonly<Record<string, unknown>>): string
   for (const name in headers) {
     const value = headers[name]
     if (value === undefined) continue
-    out += (out.length === 1 ? '' : ',') + quote(name) + ':' + (typeof value === 'string' ? quote(value) : JSON.stringify(value))
+    out += (out.length === 1 ? '' : ',') + memberJson(name, value)
   }
   return out + '}'
 }
