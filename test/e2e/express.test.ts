@@ -1,12 +1,15 @@
-// The shared end-to-end scenarios (scenarios.ts) against @wafer/express.
+// The shared end-to-end scenarios (scenarios.ts) against @wafer/express, on Express 5 and on
+// Express 4 (the `express4` alias of express@4 in the root devDependencies): the middleware
+// declares both as peers.
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { silent } from '../support/index.ts'
-import express, { type Request, type Response } from 'express'
+import express5, { type Request, type Response } from 'express'
+import express4 from 'express4'
 import { createWaferMiddleware } from '@wafer/express'
 import { scenarios, type AppOptions, type TestApp } from './scenarios.ts'
 
-async function expressApp (options: AppOptions): Promise<TestApp> {
+async function expressApp (express: typeof express5, options: AppOptions): Promise<TestApp> {
   const bodyLimit = options.bodyLimit ?? 1024 * 1024
   const middleware = await createWaferMiddleware({ ...options.wafer, logger: options.logger ?? silent, bodyLimit })
   const app = express()
@@ -32,7 +35,7 @@ async function expressApp (options: AppOptions): Promise<TestApp> {
     }, 5)
   })
   for (const route of options.routes ?? []) app.get(route.path, middleware.chain(route.chain), echo)
-  app.all('/{*path}', echo)
+  app.use(echo) // any other path and method (the catch-all syntax differs between 4 and 5)
   const server = app.listen(0, '127.0.0.1')
   await once(server, 'listening')
   return {
@@ -50,4 +53,5 @@ async function expressApp (options: AppOptions): Promise<TestApp> {
   }
 }
 
-scenarios('express', expressApp)
+scenarios('express', (options) => expressApp(express5, options))
+scenarios('express 4', (options) => expressApp(express4, options))

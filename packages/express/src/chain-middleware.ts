@@ -140,6 +140,11 @@ function requestUrl (req: Req): string {
   return (path === '/' && !original.endsWith('/') ? base : base + path) + query
 }
 
+/** Express 4 (router 1.x) keeps its router in `app._router`; Express 5 in `app.router`. */
+function legacyRouter (req: Req): boolean {
+  return (req.app as { _router?: unknown } | undefined)?._router !== undefined
+}
+
 function pathOf (url: string): string {
   const q = url.indexOf('?')
   return q === -1 ? url : url.slice(0, q)
@@ -157,7 +162,12 @@ function syncUrl (req: Req, res: ServerResponse, ex: Exchange): boolean {
   if (base === '') {
     req.url = ex.url
   } else if (ex.path === base || ex.path.startsWith(`${base}/`)) {
-    req.url = (ex.path.slice(base.length) || '/') + query
+    const url = (ex.path.slice(base.length) || '/') + query
+    // At the mount path itself the router added a "/" that it removes again when next() is
+    // called. Express 5's router removes it only if req.url is still the root; Express 4's
+    // removes the first character of whatever req.url is, so give it one more "/" to take.
+    const strips = legacyRouter(req) && pathOf(req.originalUrl ?? '') === base && url !== '/' && !url.startsWith('/?')
+    req.url = strips ? `/${url}` : url
   } else {
     const err = new WaferError('WAFER_ERR_MIDDLEWARE_ORDER', ['@wafer/express',
       `a filter rewrote the path to ${ex.path}, outside ${base}, where this chain is mounted; run path-rewriting chains with app.use() at the top level`])
