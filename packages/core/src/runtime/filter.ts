@@ -53,6 +53,9 @@ export class Filter {
   readonly size: number
   readonly abi: AbiDescriptor
   readonly needs: FilterNeeds
+  /** Exported, and not skipped by the instance for this configuration. Fixed at load; read per request. */
+  readonly hasRequestPhase: boolean
+  readonly hasResponsePhase: boolean
   readonly failurePolicy: FailurePolicy
   /** Module hash plus settings: two filters with the same fingerprint behave the same. */
   readonly fingerprint: string
@@ -77,6 +80,8 @@ export class Filter {
     this.#breaker = new Breaker(options.breaker)
     this.#pool = pool
     this.needs = needs
+    this.hasRequestPhase = abi.request && !needs.skipRequestPhase
+    this.hasResponsePhase = abi.response && !needs.skipResponsePhase
     this.#observer = observer?.onFilterCall === undefined ? undefined : observer
   }
 
@@ -106,15 +111,6 @@ export class Filter {
 
   get state (): FilterState {
     return this.#state
-  }
-
-  /** Exported, and not skipped by the instance for this configuration. */
-  get hasRequestPhase (): boolean {
-    return this.abi.request && !this.needs.skipRequestPhase
-  }
-
-  get hasResponsePhase (): boolean {
-    return this.abi.response && !this.needs.skipResponsePhase
   }
 
   request (ex: Exchange): Decision | Promise<Decision> {
