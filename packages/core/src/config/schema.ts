@@ -66,12 +66,13 @@ const filter = closed('A WebAssembly filter.', {
   },
   limits: closed('What one call of the filter may take (docs/config.md, "limits").', {
     fuel: {
-      description: 'Fuel per call (CPU): the module is instrumented at load and a call that uses more traps (WAFER_ERR_FILTER_FUEL). false turns metering off.',
+      description: 'Fuel per phase (CPU), summed over every guest entry of one request phase (or response phase) including resumes: the module is instrumented at load and a phase that uses more traps (WAFER_ERR_FILTER_FUEL). false turns metering off.',
       oneOf: [{ type: 'integer', minimum: 1000 }, { const: false }],
       default: 50000000
     },
     memoryPages: int('Most linear memory the guest may grow to, in 64 KiB pages; growth past it fails inside the guest.', 1, 65536),
-    timeoutMs: int('Longest wait for an asynchronous host operation (a store call), in milliseconds (WAFER_ERR_FILTER_DEADLINE). Default 10000.', 1, TIMER_MAX),
+    timeoutMs: int('Deadline of one phase of one request, in milliseconds, counted from the first wait on an asynchronous host operation (all waits and resumes together; WAFER_ERR_FILTER_DEADLINE). Default 10000.', 1, TIMER_MAX),
+    maxResumes: int('Most wafer_on_resume entries in one phase of one request (WAFER_ERR_FILTER_RESUMES). Default 64.', 1, 1000000),
     maxOutputBytes: int('Most bytes the host reads back from one output call (WAFER_ERR_ABI_BAD_OUTPUT). Default 1048576.', 1, 1073741824)
   }),
   breaker: closed('The circuit breaker: after this many failures in a row the filter is not called (its failure policy answers) until the cool-down ends.', {

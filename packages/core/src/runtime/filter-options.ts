@@ -33,14 +33,20 @@ export type Capability = typeof CAPABILITY_NAMES[number]
 
 export interface FilterLimits {
   /**
-   * Fuel per call (CPU): the module is instrumented at load to count the work it does and
-   * trap when a call exceeds this. Default 50,000,000; `false` turns metering off.
+   * Fuel per phase (CPU): the module is instrumented at load to count the work it does, and a
+   * request phase (or response phase) that uses more, summed over every guest entry of that
+   * phase including resumes, traps. Default 50,000,000; `false` turns metering off.
    */
   fuel?: number | false
   /** Most 64 KiB pages of linear memory; growth past it fails inside the guest. */
   memoryPages?: number
-  /** Longest wait for an asynchronous host operation (a store call), in ms. Default 10,000. */
+  /**
+   * Deadline of one phase of one request, in ms, from the moment the filter first waits on an
+   * asynchronous host operation to its answer (all waits and resumes together). Default 10,000.
+   */
   timeoutMs?: number
+  /** Most `wafer_on_resume` entries in one phase of one request. Default 64. */
+  maxResumes?: number
   /** Most bytes the host reads back from one `output`. Default 1 MiB. */
   maxOutputBytes?: number
 }
@@ -49,10 +55,11 @@ export interface ResolvedLimits {
   fuel: number | undefined
   memoryPages: number | undefined
   timeoutMs: number
+  maxResumes: number
   maxOutputBytes: number
 }
 
-export const defaultLimits = Object.freeze({ fuel: 50_000_000, timeoutMs: 10_000, maxOutputBytes: 1024 * 1024 })
+export const defaultLimits = Object.freeze({ fuel: 50_000_000, timeoutMs: 10_000, maxResumes: 64, maxOutputBytes: 1024 * 1024 })
 
 export interface ResolvedFilterOptions {
   name: string
@@ -132,6 +139,7 @@ const LIMIT_RANGES: Record<keyof FilterLimits, [number, number]> = {
   fuel: [1000, Number.MAX_SAFE_INTEGER],
   memoryPages: [1, 65536],
   timeoutMs: [1, 2_147_483_647],
+  maxResumes: [1, 1_000_000],
   maxOutputBytes: [1, 1024 * 1024 * 1024]
 }
 
@@ -149,6 +157,7 @@ function resolveLimits (name: string, limits: FilterLimits): Readonly<ResolvedLi
     fuel: limits.fuel === false ? undefined : limits.fuel ?? defaultLimits.fuel,
     memoryPages: limits.memoryPages,
     timeoutMs: limits.timeoutMs ?? defaultLimits.timeoutMs,
+    maxResumes: limits.maxResumes ?? defaultLimits.maxResumes,
     maxOutputBytes: limits.maxOutputBytes ?? defaultLimits.maxOutputBytes
   })
 }
