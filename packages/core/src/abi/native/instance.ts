@@ -54,6 +54,12 @@ export class NativeInstance implements GuestInstance {
   #fault: WaferError | undefined
   #pending: Op[] = []
   #nextToken = 1
+  // Per-phase budgets (docs/abi.md section 8): fuel is set once when a phase starts and spent by
+  // every entry of that phase; resumes and operations are counted; the deadline starts at the
+  // phase's first asynchronous wait (0 until then).
+  #resumes = 0
+  #ops = 0
+  #deadline = 0
 
   constructor (module: WebAssembly.Module, host: GuestHost) {
     this.#host = host
@@ -92,6 +98,7 @@ export class NativeInstance implements GuestInstance {
     this.#entry = 'wafer_init'
     let flags: number
     try {
+      this.#setFuel?.(this.#fuel as bigint)
       const ptr = this.#write(config)
       flags = this.#call(this.#init, ptr, config.length)
       this.#raiseFault()
@@ -130,6 +137,8 @@ export class NativeInstance implements GuestInstance {
     this.#ex = ex
     this.#entry = entry
     try {
+      // One fuel budget for the whole phase: the input's allocation, the entry and every resume.
+      this.#setFuel?.(this.#fuel as bigint)
       const ptr = this.#write(input)
       const action = this.#call(fn, ptr, input.length)
       return this.#settle(action, phase, withBody)
@@ -158,11 +167,15 @@ export class NativeInstance implements GuestInstance {
   async #settleLater (op: Op, phase: Phase, withBody: boolean): Promise<Decision> {
     let timer: NodeJS.Timeout | undefined
     try {
+      // The deadline covers the phase from its first wait: every later wait gets what is left.
       const { timeoutMs } = this.#host.limits
+      const now = performance.now()
+      if (this.#deadline === 0) this.#deadline = now + timeoutMs
+      const left = this.#deadline - now
+      const expired = (): WaferError => this.#error('WAFER_ERR_FILTER_DEADLINE', [this.#host.filter, timeoutMs, op.name])
+      if (left <= 0) throw expired()
       const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => {
-          reject(this.#error('WAFER_ERR_FILTER_DEADLINE', [this.#host.filter, timeoutMs, op.name]))
-        }, timeoutMs)
+        timer = setTimeout(() => { reject(expired()) }, left)
       })
       await Promise.race([op.promise, deadline])
       clearTimeout(timer)
@@ -176,6 +189,9 @@ export class NativeInstance implements GuestInstance {
 
   #resume (op: Op): number {
     this.#entry = 'wafer_on_resume'
+    if (++this.#resumes > this.#host.limits.maxResumes) {
+      throw this.#error('WAFER_ERR_FILTER_RESUMES', [this.#host.filter, this.#host.limits.maxResumes, 'resumed'])
+    }
     if (op.error !== undefined) {
       throw waferError('WAFER_ERR_STATE', [op.name, this.#host.filter, describe(op.error)], { cause: op.error, filter: this.#host.filter })
     }
@@ -215,11 +231,11 @@ export class NativeInstance implements GuestInstance {
   }
 
   /**
-   * Calls into the guest with a fresh fuel budget; any throw from guest code is a trap and ends
-   * this instance. Traps are told apart: out of fuel, at the memory limit, or anything else.
+   * Calls into the guest on the fuel left in the current phase's budget (set when the phase
+   * starts); any throw from guest code is a trap and ends this instance. Traps are told apart:
+   * out of fuel, at the memory limit, or anything else.
    */
   #call (fn: (a: number, b: number, c: number, d: number) => number, a = 0, b = 0, c = 0, d = 0): number {
-    this.#setFuel?.(this.#fuel as bigint)
     try {
       // No closure per call: the export takes the arguments it declares and ignores the rest.
       return fn(a, b, c, d)
@@ -285,6 +301,11 @@ export class NativeInstance implements GuestInstance {
     const op = (name: string, k: string | Result, exec: () => OpResult | Promise<OpResult>): number => {
       if (typeof k === 'number') return k
       if (this.#ex === undefined) return Result.NoRequest
+      // Each result needs a resume to be delivered: a phase may start no more than it may resume.
+      if (++this.#ops > host.limits.maxResumes) {
+        this.#fault ??= this.#error('WAFER_ERR_FILTER_RESUMES', [host.filter, host.limits.maxResumes, `started operation ${this.#ops} (${name})`])
+        return Result.TooLarge
+      }
       const token = this.#nextToken
       this.#nextToken = token >= 0x7fffffff ? 1 : token + 1
       this.#pending.push(startOp(token, name, exec))
@@ -362,6 +383,9 @@ export class NativeInstance implements GuestInstance {
     this.#output = undefined
     this.#fault = undefined
     if (this.#pending.length !== 0) this.#pending.length = 0
+    this.#resumes = 0
+    this.#ops = 0
+    this.#deadline = 0
   }
 }
 
