@@ -47,6 +47,7 @@ export const errorTable = {
   WAFER_ERR_RELOAD_ROUTES: { status: 500, message: 'Reload refused: the config adds, removes or re-matches routes (%s). A reload can change what a route does (chain, upstream, timeout, local response); a change to which routes exist needs a restart' },
   WAFER_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers exceed the limit of %s bytes (server.headerLimit)' },
   WAFER_ERR_BAD_PATH: { status: 400, message: 'The request path %s cannot be forwarded: %s' },
+  WAFER_ERR_BAD_REQUEST_TARGET: { status: 400, message: 'The request target %s is refused before any filter runs: %s' },
   WAFER_ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'Upstream %s could not be reached: %s' },
   WAFER_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'Upstream %s did not answer within %s ms' },
   WAFER_ERR_NOT_READY: { status: 503, message: '%s: the filters are still loading: %s' },

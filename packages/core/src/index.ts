@@ -8,6 +8,7 @@ export { defaultPoolOptions, type PoolOptions, type PoolStats } from './runtime/
 export { readModuleInfo, formatSignature, type ModuleInfo, type FuncType } from './runtime/wasm-binary.js'
 export { Exchange, type ExchangeInit, type Headers, type ResponseHeaders, type ResponseState } from './http/exchange.js'
 export { CONTINUE, type Decision, type LocalResponse } from './http/patch.js'
+export { normalizeRequestTarget, normalizePath, isRefusal, type TargetRefusal } from './http/request-target.js'
 export type { KvStore, CounterResult, SetOptions, IncrOptions, MaybePromise } from './state/store.js'
 export { MemoryStore, type MemoryStoreOptions } from './state/memory-store.js'
 export { errorTable, WaferError, isWaferError, type WaferErrorCode } from './errors.js'

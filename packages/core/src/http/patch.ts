@@ -1,4 +1,5 @@
 import type { Exchange, HeaderValue, ResponseHeaders } from './exchange.js'
+import { isRefusal, normalizePath, queryRefusal } from './request-target.js'
 
 /** A response produced by a filter (or by a failure policy) instead of the route's. */
 export interface LocalResponse {
@@ -17,8 +18,6 @@ export class OutputError extends Error {}
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE = /[\r\n\0]/
-// eslint-disable-next-line no-control-regex
-const BAD_PATH = /[?#\s\x00-\x1f\x7f]/
 
 function isObject (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -100,6 +99,14 @@ const REQUEST_PATCH_KEYS = ['setHeaders', 'removeHeaders', 'path', 'query', 'bod
 const RESPONSE_PATCH_KEYS = ['status', 'setHeaders', 'removeHeaders', 'body'] as const
 const RESPONSE_KEYS = ['status', 'headers', 'body'] as const
 
+/** A filter's new path in normal form; refused as the client's would be. */
+function targetPath (path: string | undefined): string | undefined {
+  if (path === undefined) return undefined
+  const normal = normalizePath(path)
+  if (isRefusal(normal)) throw new OutputError(`"path" is refused: ${normal.refused}, got ${JSON.stringify(path)}`)
+  return normal
+}
+
 /** Validates a `RESPOND` output (docs/abi.md section 5). */
 export function parseLocalResponse (value: unknown): LocalResponse {
   if (!isObject(value)) throw new OutputError('a respond output must be a JSON object')
@@ -119,14 +126,11 @@ export function applyRequestPatch (ex: Exchange, value: unknown, bodyAllowed: bo
   checkKeys(value, REQUEST_PATCH_KEYS, 'the request patch')
   const remove = value.removeHeaders === undefined ? undefined : nameList(value.removeHeaders, '"removeHeaders"')
   const set = value.setHeaders === undefined ? undefined : headerMap(value.setHeaders, '"setHeaders"')
-  const path = optionalString(value.path, '"path"')
-  if (path !== undefined && (!path.startsWith('/') || BAD_PATH.test(path))) {
-    throw new OutputError(`"path" must start with "/" and contain no "?", "#", spaces or control characters, got ${JSON.stringify(path)}`)
-  }
+  // The request-target rule the host applied to the client's target (request-target.ts).
+  const path = targetPath(optionalString(value.path, '"path"'))
   const query = optionalString(value.query, '"query"')
-  if (query !== undefined && BAD_PATH.test(query.replace(/\?/g, ''))) {
-    throw new OutputError(`"query" must contain no "#", spaces or control characters, got ${JSON.stringify(query)}`)
-  }
+  const badQuery = query === undefined ? undefined : queryRefusal(query)
+  if (badQuery !== undefined) throw new OutputError(`"query" is refused: ${badQuery.refused}, got ${JSON.stringify(query)}`)
   const body = optionalString(value.body, '"body"')
   if (body !== undefined && !bodyAllowed) {
     throw new OutputError('"body" can only be set by a filter that declared NEEDS_REQUEST_BODY')

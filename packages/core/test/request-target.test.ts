@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { Exchange, isRefusal, normalizePath, normalizeRequestTarget } from '@wafer/core'
+import { applyRequestPatch, OutputError } from '../src/http/patch.ts'
+import { silent } from '../../../test/support/index.ts'
+
+const refused = (url: string): boolean => isRefusal(normalizeRequestTarget(url))
+
+test('an ordinary target is returned as it is (the same string)', () => {
+  for (const url of ['/', '/api/items', '/api/items?page=2&q=a%20b', '/a.b/c..d/...', '/x//y', '/:id/@x/~u/a+b;c=d']) {
+    assert.equal(normalizeRequestTarget(url), url)
+  }
+})
+
+test('encoded unreserved characters are decoded; other escapes are kept', () => {
+  assert.equal(normalizeRequestTarget('/%61dmin/%7Euser/a%2Eb'), '/admin/~user/a.b')
+  assert.equal(normalizeRequestTarget('/a%20b/%C3%A9?q=%2e'), '/a%20b/%C3%A9?q=%2e', 'the query is not normalised')
+  assert.equal(normalizeRequestTarget('/%25%41'), '/%25A', 'one decoding, never two')
+})
+
+test('absolute-form is reduced to its path and query (RFC 9112 section 3.2.2)', () => {
+  assert.equal(normalizeRequestTarget('http://evil.example/v2/x?y=1'), '/v2/x?y=1')
+  assert.equal(normalizeRequestTarget('HTTPS://h:8443'), '/')
+  assert.equal(normalizeRequestTarget('http://h?x'), '/?x')
+  assert.ok(refused('http://h/a/../b'), 'the reduced path obeys the rule too')
+  assert.ok(refused('http://h#/x'))
+  assert.ok(refused('ftp://h/x'))
+  assert.ok(refused('*'))
+  assert.ok(refused('h:80'))
+})
+
+test('every traversal variant, fragment and raw byte is refused', () => {
+  const variants = [
+    '/v2/x\\..\\..\\etc\\passwd', '/v2/x%5c..%5c..%5cetc', '/v2/x%5C..', '/v2/%2e%2e/etc', '/v2/%2E%2E/etc', '/v2/.%2e/x', '/v2/%2e./x',
+    '/v2/x/..%2f..%2fetc', '/v2/x%2Fy', '/v2/%252e%252e/etc', '/v2/%252f', '/v2/%255c', '/v2/%2525', '/v2/%25%32%65%25%32%65/x',
+    '/v2/../etc', '/v2/./x', '/v2/..', '/v2/.', '/v2/x#frag', '/v2/x?y#frag', '/v2/%zz', '/v2/%4', '/v2/a b', '/v2/\x7f',
+    '/v2/caf\u00e9', '/v2/x?q=\u00a0', '/v2/x?q=a\u0085'
+  ]
+  for (const v of variants) assert.ok(refused(v), `${JSON.stringify(v)} is refused`)
+})
+
+test('a filter\'s path and query obey the same rule, normalised the same way', () => {
+  const ex = (): Exchange => new Exchange({ id: '1', method: 'GET', url: '/a', headers: {}, remoteAddress: '', log: silent })
+  const e = ex()
+  applyRequestPatch(e, { path: '/%61pi/x' }, false)
+  assert.equal(e.path, '/api/x')
+  for (const path of ['/a#b', '/a/../b', '/a%2fb', 'a', '/a\\b', '/a?b', '/a\u00a0']) {
+    assert.throws(() => applyRequestPatch(ex(), { path }, false), OutputError, path)
+  }
+  assert.throws(() => applyRequestPatch(ex(), { query: 'a#b' }, false), OutputError)
+  assert.throws(() => applyRequestPatch(ex(), { query: 'a\u0085' }, false), OutputError)
+  applyRequestPatch(e, { query: 'a=1?b' }, false)
+  assert.equal(e.query, 'a=1?b')
+  // Whatever the client may send, a filter may pass on unchanged.
+  for (const url of ['/x/%41?q=%2e&r=?', 'http://h/p?q']) {
+    const target = normalizeRequestTarget(url) as string
+    const q = target.indexOf('?')
+    applyRequestPatch(ex(), { path: target.slice(0, q), query: target.slice(q + 1) }, false)
+  }
+  assert.equal(normalizePath('/ok'), '/ok')
+})
