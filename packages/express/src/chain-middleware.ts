@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
-import { Exchange, WaferError, type Chain, type ChainSpec, type Decision, type Generation, type Wafer, type WaferLogger } from '@wafer/core'
+import { Exchange, normalizeRequestTarget, WaferError, type Chain, type ChainSpec, type Decision, type Generation, type Wafer, type WaferLogger } from '@wafer/core'
 import type { ResolvedOptions } from './options.js'
 import { sendError, sendLocal } from './replies.js'
 import { hasBody, readBody, restream } from './request-body.js'
@@ -74,14 +74,26 @@ export function chainMiddleware (spec: ChainSpec, ctx: ChainContext): WaferHandl
       next()
       return
     }
+    const url = requestUrl(req)
+    // Filters see the target in normal form or not at all (the rule is core's request-target.ts).
+    const target = normalizeRequestTarget(url)
+    if (typeof target !== 'string') {
+      const quoted = JSON.stringify(url.length > 200 ? `${url.slice(0, 200)}...` : url)
+      return sendError(res, new WaferError('WAFER_ERR_BAD_REQUEST_TARGET', [quoted, target.refused]), state.log)
+    }
     const ex = new Exchange({
       id: state.id,
       method: req.method ?? 'GET',
-      url: requestUrl(req),
+      url,
       headers: req.headers,
       remoteAddress: req.ip ?? req.socket?.remoteAddress ?? '',
       log: state.log
     })
+    // A normalised target reaches the routes after Wafer as a rewrite would (syncUrl).
+    if (target !== url) {
+      const q = target.indexOf('?')
+      ex.setTarget(q === -1 ? target : target.slice(0, q), q === -1 ? '' : target.slice(q + 1))
+    }
     if (chain.hasResponsePhase) captureResponse(res, chain, ex, responseBodyLimit)
 
     const bodyPhase = (): void => {

@@ -1,6 +1,6 @@
 import { parse as parseQuery } from 'node:querystring'
 import { Readable } from 'node:stream'
-import { Exchange, WaferError, type Chain, type ChainSpec, type Decision, type Generation, type LocalResponse, type Wafer } from '@wafer/core'
+import { Exchange, normalizeRequestTarget, WaferError, type Chain, type ChainSpec, type Decision, type Generation, type LocalResponse, type Wafer } from '@wafer/core'
 import type {
   FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler, onSendHookHandler, preParsingHookHandler
 } from 'fastify'
@@ -38,6 +38,10 @@ export interface ChainHooks {
  */
 export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, responseBodyLimit: number): ChainHooks {
   const onRequest = function waferOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    // Filters see the target in normal form or not at all (docs/config.md, "What the gateway forwards").
+    const url = normalizeRequestTarget(request.url)
+    if (typeof url !== 'string') return done(badTarget(request.url, url.refused))
+    if (url !== request.url) request.raw.url = url
     const generation: Generation = wafer.enter()
     // 'close' fires once the response is done or the client is gone, whichever comes first.
     reply.raw.once('close', () => { generation.leave() })
@@ -51,7 +55,7 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
     const ex = new Exchange({
       id: String(request.id),
       method: request.method,
-      url: request.url,
+      url,
       headers: request.headers,
       remoteAddress: request.ip,
       log: request.log
@@ -99,6 +103,10 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
     }
 
   return { onRequest, preParsing: preParsing as unknown as preParsingHookHandler, onSend: onSend as unknown as onSendHookHandler }
+}
+
+function badTarget (url: string, reason: string): WaferError {
+  return new WaferError('WAFER_ERR_BAD_REQUEST_TARGET', [JSON.stringify(url.length > 200 ? `${url.slice(0, 200)}...` : url), reason])
 }
 
 function settle (result: Decision | Promise<Decision>, request: FastifyRequest, reply: FastifyReply, ex: Exchange,
