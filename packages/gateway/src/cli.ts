@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
+import { validateConfig } from '@wafer/core'
 import cluster from 'node:cluster'
 import { isClusterWorker, runPrimary, serveWorker } from './cluster.js'
 import { Gateway } from './gateway.js'
@@ -14,8 +15,9 @@ const USAGE = `Usage:
       (bounded by server.shutdownTimeoutMs). --workers n runs n processes sharing the port
       (node:cluster); use state.redis so rate limits hold across them.
   wafer validate --config <file>
-      Check the config against the schema, and that every module loads and speaks a known ABI.
-      Exit 0 when valid, 1 with the problems listed otherwise.
+      Check the config against the schema, that every module loads, speaks a known ABI and
+      imports only what its capabilities grant, and that every filter accepts its configuration.
+      Exit 0 when valid, 1 otherwise with every problem listed at its JSON path.
   wafer inspect <module.wasm> [--json]
       Show a module's ABI and version, exports and imports with signatures, size and sha256.
   wafer --help | --version`
@@ -85,6 +87,8 @@ async function main (argv: string[]): Promise<void> {
   if (command === 'validate') {
     let gateway: Gateway
     try {
+      // Every problem at once, each at its JSON path; then the gateway as `serve` would build it.
+      await validateConfig(config)
       gateway = await Gateway.create({ config, logger: pino({ level: 'silent' }), watch: false })
     } catch (err) {
       fail(`✗ ${(err as Error).message}`)

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import { invalidConfig } from './config-error.js'
+import { invalidConfig, pointer } from './config-error.js'
 import { configProblems } from './check-config.js'
 import { configDefaults as d } from './defaults.js'
 import { derivedName } from './derived-name.js'
@@ -16,17 +16,41 @@ export function resolveConfig (value: unknown, source: string, baseDir: string):
   const problems = schemaProblems(value)
   problems.push(...configProblems(value, new Set(problems.map((p) => p.path))))
   if (problems.length > 0) throw invalidConfig(source, problems)
-  return deepFreeze(build(structuredClone(value) as GatewayConfig, source, resolve(baseDir)))
+  const origins = new Map<string, FilterOrigin>()
+  const config = deepFreeze(build(structuredClone(value) as GatewayConfig, source, resolve(baseDir), origins))
+  filterOrigins.set(config, origins)
+  return config
 }
 
-function build (config: GatewayConfig, source: string, baseDir: string): ResolvedConfig {
+/** Where a resolved filter was written: its declaration, or the chain entry that derived it. */
+export interface FilterOrigin {
+  /** JSON pointer: `/filters/<name>`, or `/chains/<chain>/<i>` / `/routes/<r>/chain/<i>` for a derived filter. */
+  path: string
+  /** The declared filter it is (or is derived from). */
+  base: string
+}
+
+// Kept beside the config rather than in it: the resolved shape is public and stays as documented.
+const filterOrigins = new WeakMap<ResolvedConfig, ReadonlyMap<string, FilterOrigin>>()
+
+/** Where filter `name` of a config from resolveConfig() was written (`/filters/<name>` when unknown). */
+export function filterOrigin (config: ResolvedConfig, name: string): FilterOrigin {
+  return filterOrigins.get(config)?.get(name) ?? { path: pointer('/filters', name), base: name }
+}
+
+type Flatten = (entries: readonly ChainEntryConfig[], scope: string, at: string) => string[]
+
+function build (config: GatewayConfig, source: string, baseDir: string, origins: Map<string, FilterOrigin>): ResolvedConfig {
   const server = config.server ?? {}
   const admin = config.admin ?? {}
   const filters: Record<string, ResolvedFilter> = {}
-  for (const [name, f] of Object.entries(config.filters)) filters[name] = filterOf(f, baseDir)
+  for (const [name, f] of Object.entries(config.filters)) {
+    filters[name] = filterOf(f, baseDir)
+    origins.set(name, { path: pointer('/filters', name), base: name })
+  }
   const taken = new Set(Object.keys(filters))
   /** Flattens entries, creating a derived filter for each enabled entry with its own config. */
-  const flatten = (entries: readonly ChainEntryConfig[], scope: string): string[] => {
+  const flatten: Flatten = (entries, scope, at) => {
     const out: string[] = []
     entries.forEach((entry, position) => {
       if (typeof entry === 'string') return out.push(entry)
@@ -35,12 +59,13 @@ function build (config: GatewayConfig, source: string, baseDir: string): Resolve
       const name = derivedName(entry.filter, scope, position, taken)
       taken.add(name)
       filters[name] = { ...(filters[entry.filter] as ResolvedFilter), config: entry.config }
+      origins.set(name, { path: pointer(at, position), base: entry.filter })
       out.push(name)
     })
     return out
   }
   const chains: Record<string, string[]> = {}
-  for (const [name, entries] of Object.entries(config.chains ?? {})) chains[name] = flatten(entries, name)
+  for (const [name, entries] of Object.entries(config.chains ?? {})) chains[name] = flatten(entries, name, pointer('/chains', name))
   const routes = (config.routes ?? []).map((r, index) => routeOf(r, index, chains, flatten))
   return {
     source,
@@ -84,9 +109,9 @@ function filterOf (f: FilterConfig, baseDir: string): ResolvedFilter {
   }
 }
 
-function routeOf (r: RouteConfig, index: number, chains: Record<string, string[]>, flatten: (e: readonly ChainEntryConfig[], scope: string) => string[]): ResolvedRoute {
+function routeOf (r: RouteConfig, index: number, chains: Record<string, string[]>, flatten: Flatten): ResolvedRoute {
   const named = typeof r.chain === 'string'
-  const chain = r.chain === undefined ? [] : typeof r.chain === 'string' ? [...(chains[r.chain] as string[])] : flatten(r.chain, `route${index}`)
+  const chain = r.chain === undefined ? [] : typeof r.chain === 'string' ? [...(chains[r.chain] as string[])] : flatten(r.chain, `route${index}`, pointer(pointer('/routes', index), 'chain'))
   const route: ResolvedRoute = {
     index,
     match: {
