@@ -8,12 +8,13 @@ import { execFile, spawn } from 'node:child_process'
 import { createServer } from 'node:http'
 import { mkdtemp, readdir, readFile, realpath, rm, writeFile, mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
+import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
-import { root } from '../support/index.js'
+import { root } from '../support/index.ts'
 
 const run = promisify(execFile)
 const PACKAGES = ['core', 'redis-store', 'fastify', 'express', 'gateway', 'sdk-assemblyscript']
@@ -21,31 +22,19 @@ const PACKAGES = ['core', 'redis-store', 'fastify', 'express', 'gateway', 'sdk-a
 // The outer `npm test` passes its settings down as npm_config_*; the user's npm has none of them.
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|WAFER_)/i.test(k)))
 
-/** The command docs/writing-filters.md gives, as the user's project runs it. */
-const ASC_ARGS = ['assembly/index.ts', '--outFile', 'build/require-tenant.wasm',
-  '--optimizeLevel', '3', '--shrinkLevel', '0', '--converge', '--noAssert', '--runtime', 'incremental',
-  '--use', 'abort=~lib/@wafer/sdk-assemblyscript/assembly/abort/waferAbort']
+/** The build command docs/writing-filters.md gives, as written there: `npx --no-install asc ...`. */
+const BUILD = (/```sh\n(npx --no-install asc [^`]*?)```/.exec(readFileSync(join(root, 'docs/writing-filters.md'), 'utf8'))?.[1] ?? '')
+  .replaceAll('\\\n', ' ').trim().split(/\s+/)
 
-// The README's filter example.
-const FILTER = `import { Filter, Request, Action, registerFilter } from "@wafer/sdk-assemblyscript";
-export * from "@wafer/sdk-assemblyscript/assembly/exports-request";
-
-class RequireTenant extends Filter {
-  onRequest(req: Request): Action {
-    if (req.header("x-tenant") == null) return req.respond(400, "missing x-tenant");
-    req.setHeader("x-tenant-checked", "1");
-    return Action.Continue;
-  }
-}
-registerFilter(new RequireTenant());
-`
+// The README's filter example, as it is written there.
+const FILTER = /## Writing a filter\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readFileSync(join(root, 'README.md'), 'utf8'))?.[1] ?? ''
 
 const APPS = `import Fastify from 'fastify'
 import express from 'express'
 import wafer from '@wafer/fastify'
 import { createWaferMiddleware } from '@wafer/express'
 
-const filters = { tenant: { module: './build/require-tenant.wasm' } }
+const filters = { tenant: { module: './build/my-filter.wasm' } }
 const probe = async (url) => {
   const without = await fetch(url + '/hello')
   const withTenant = await fetch(url + '/hello', { headers: { 'x-tenant': 'acme' } })
@@ -108,9 +97,12 @@ test('the packed packages work in a new project outside the workspace: SDK build
   }
 
   // 4. The README's filter, built with the documented command: the output is build/<name>.wasm.
+  assert.match(FILTER, /registerFilter\(new RequireTenant\(\)\)/)
   await writeFile(join(project, 'assembly/index.ts'), FILTER)
-  await run(join(project, 'node_modules/.bin/asc'), ASC_ARGS, { cwd: project, env })
-  const inspect = await run(join(project, 'node_modules/.bin/wafer'), ['inspect', 'build/require-tenant.wasm', '--json'], { cwd: project, env })
+  assert.deepEqual(BUILD.slice(0, 4), ['npx', '--no-install', 'asc', 'assembly/index.ts'])
+  assert.equal(BUILD[BUILD.indexOf('--outFile') + 1], 'build/my-filter.wasm')
+  await run(BUILD[0] as string, BUILD.slice(1), { cwd: project, env })
+  const inspect = await run(join(project, 'node_modules/.bin/wafer'), ['inspect', 'build/my-filter.wasm', '--json'], { cwd: project, env })
   const report = JSON.parse(inspect.stdout) as { abi?: string, imports: Array<{ module: string }> }
   assert.equal(report.abi, 'wafer-native/1 (request phase)')
   assert.ok(report.imports.every((i) => i.module === 'wafer'), 'the module imports only from "wafer"')
@@ -135,7 +127,7 @@ test('the packed packages work in a new project outside the workspace: SDK build
     'server: { host: 127.0.0.1, port: 0 }',
     'admin: { enabled: false }',
     'filters:',
-    '  tenant: { module: ./build/require-tenant.wasm, capabilities: [log] }',
+    '  tenant: { module: ./build/my-filter.wasm, capabilities: [log] }',
     'routes:',
     '  - match: { path: /api/ }',
     '    chain: [tenant]',
@@ -144,7 +136,7 @@ test('the packed packages work in a new project outside the workspace: SDK build
   ].join('\n'))
   const wafer = join(project, 'node_modules/.bin/wafer')
   assert.equal((await run(wafer, ['--version'], { cwd: project, env })).stdout, '0.1.0\n')
-  const validate = await run(wafer, ['validate', '--config', 'gateway.yaml'], { cwd: project, env })
+  const validate = await run('npx', ['--no-install', 'wafer', 'validate', '--config', 'gateway.yaml'], { cwd: project, env }) // as documented
   assert.match(validate.stdout, /^✓ gateway\.yaml: 1 filters/)
 
   const serve = spawn(wafer, ['serve', '--config', 'gateway.yaml', '--no-watch'], { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] })
