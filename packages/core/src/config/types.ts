@@ -80,8 +80,8 @@ export interface GatewayConfig {
 // ---- The resolved config: defaults filled, paths absolute, chains flattened; frozen. ----
 
 /**
- * A filter: what `createWafer({ filters })` takes, plus the sandbox settings (`limits`,
- * `capabilities`), which the runtime does not accept yet; `toWaferFilters()` leaves them out.
+ * A filter: what `createWafer({ filters })` takes (`toWaferFilters()` converts it), sandbox
+ * settings (`limits`, `capabilities`) included; the runtime enforces them on every load path.
  */
 export interface ResolvedFilter {
   /** Absolute path to the .wasm file. */
@@ -90,10 +90,10 @@ export interface ResolvedFilter {
   /** As written; the runtime fills the rest from its defaults. Absent when not written. */
   readonly pool?: Readonly<Partial<PoolOptions>>
   readonly failurePolicy: FailurePolicy
-  /** Validated; enforced once the sandbox work lands. Absent when not written. */
+  /** Enforced per call (fuel, memory, deadline, output size). Absent when not written. */
   readonly limits?: Readonly<FilterLimits>
   readonly breaker?: Readonly<{ failures?: number, cooldownMs?: number }>
-  /** Validated; enforced once the sandbox work lands. Absent when not written. */
+  /** Imports the module may use, checked when it loads. Absent when not written: all granted. */
   readonly capabilities?: readonly Capability[]
 }
 
