@@ -3,7 +3,7 @@
 // turns `workspace:*` dependencies into real versions. Until the packages are on the registry,
 // a project outside this repository installs these (docs/writing-filters.md):
 //
-//   npm run pack                       # -> dist-pack/wafer-core-0.1.0.tgz, ...
+//   npm run pack                       # setup (install, build), then dist-pack/wafer-core-0.1.0.tgz, ...
 //   node scripts/pack.mjs --out <dir> [--no-build]
 //
 // It builds the TypeScript packages first (--no-build packs dist/ as it is), and fails if a
