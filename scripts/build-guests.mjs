@@ -6,29 +6,39 @@
 //   test/fixtures/guests/<name>.ts            -> test/fixtures/build/<name>.wasm
 //   test/fixtures/guests/<name>.wat           -> test/fixtures/build/<name>.wasm
 //
-// Usage: node scripts/build-guests.mjs [name-filter]
-import { readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs'
-import { join, dirname, basename, relative } from 'node:path'
+// Usage: node scripts/build-guests.mjs [name-filter] [--force] [--root <dir>]
+//
+// Incremental: beside each output, `<name>.wasm.stamp` records what the build depended on: the
+// compiler versions, this script, and every file the compiler read (or looked for and did not
+// find) with its sha256. A guest is rebuilt only when one of those changed or its output is
+// missing or altered. Recording the reads, rather than guessing them, makes the key cover every
+// source that shapes the output: the guest's own files, the SDK files it imports, a relative
+// import of a fixture. `--root` points the build at another tree (the tests use a small one).
+import { createHash, randomBytes } from 'node:crypto'
+import { readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync, statSync, renameSync, rmSync, realpathSync } from 'node:fs'
+import { join, dirname, basename, relative, resolve, isAbsolute } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const only = process.argv[2]
+const scriptFile = fileURLToPath(import.meta.url)
+const repoRoot = join(dirname(scriptFile), '..')
 
 // The SDK routes AssemblyScript's abort() to the host's log import, so guests import only "wafer".
 const SDK_ABORT = 'abort=~lib/@wafer/sdk-assemblyscript/assembly/abort/waferAbort'
+const WAT_FEATURES = { mutable_globals: true, bulk_memory: true }
 
-function jobs () {
+/** Every guest under `root`, optionally only those whose name contains `only`. */
+export function listGuests (root, only) {
   const out = []
   const filtersDir = join(root, 'examples/filters')
   if (existsSync(filtersDir)) {
-    for (const name of readdirSync(filtersDir)) {
+    for (const name of readdirSync(filtersDir).sort()) {
       const entry = join(filtersDir, name, 'assembly/index.ts')
       if (existsSync(entry)) out.push({ kind: 'as', name, entry, outFile: join(filtersDir, name, 'build', `${name}.wasm`) })
     }
   }
   const fixturesDir = join(root, 'test/fixtures/guests')
   if (existsSync(fixturesDir)) {
-    for (const file of readdirSync(fixturesDir)) {
+    for (const file of readdirSync(fixturesDir).sort()) {
       const entry = join(fixturesDir, file)
       if (!statSync(entry).isFile()) continue
       const name = basename(file).replace(/\.(ts|wat)$/, '')
@@ -40,7 +50,8 @@ function jobs () {
   return only ? out.filter((j) => j.name.includes(only)) : out
 }
 
-async function buildAs (asc, job) {
+/** The asc arguments for one guest, with the fixture's own `// asc: --flag value` first line. */
+export function ascArgs (root, job) {
   const args = [
     relative(root, job.entry),
     '--outFile', relative(root, job.outFile),
@@ -51,40 +62,185 @@ async function buildAs (asc, job) {
     '--runtime', 'incremental',
     '--use', SDK_ABORT
   ]
-  // A fixture may ask for extra asc flags in its first line: `// asc: --flag value`
   const first = readFileSync(job.entry, 'utf8').split('\n', 1)[0] ?? ''
   const m = /^\/\/\s*asc:\s*(.*)$/.exec(first)
   if (m) args.push(...m[1].trim().split(/\s+/))
+  return args
+}
+
+/** The version of package `name` as Node would resolve it from `fromDir`, or 'missing'. */
+function packageVersion (name, fromDir) {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const file = join(dir, 'node_modules', name, 'package.json')
+    if (existsSync(file)) return { version: JSON.parse(readFileSync(file, 'utf8')).version, dir: realpathSync(dirname(file)) }
+    if (dirname(dir) === dir) return { version: 'missing', dir: undefined }
+  }
+}
+
+/**
+ * What every output depends on besides its inputs: the compilers (assemblyscript and the
+ * binaryen it optimizes with; wabt) and this script, which holds the flags. Read from
+ * package.json files, so an up-to-date run never loads a compiler.
+ */
+export function toolchain () {
+  const as = packageVersion('assemblyscript', dirname(scriptFile))
+  const binaryen = as.dir === undefined ? { version: 'missing' } : packageVersion('binaryen', as.dir)
+  const wabt = packageVersion('wabt', dirname(scriptFile))
+  const script = sha256(readFileSync(scriptFile))
+  return {
+    as: `assemblyscript@${as.version} binaryen@${binaryen.version} script:${script}`,
+    wat: `wabt@${wabt.version} features:${JSON.stringify(WAT_FEATURES)} script:${script}`
+  }
+}
+
+function sha256 (data) {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+/** sha256 of a file's bytes, or null when it does not exist (a miss is an input too). */
+function fileHash (path, memo) {
+  let h = memo.get(path)
+  if (h === undefined) {
+    try {
+      h = sha256(readFileSync(path))
+    } catch {
+      h = null
+    }
+    memo.set(path, h)
+  }
+  return h
+}
+
+/** The part of the key known before building: compiler, script and command line. */
+export function commandKey (root, job, tools) {
+  const command = job.kind === 'as' ? [tools.as, ...ascArgs(root, job)] : [tools.wat, relative(root, job.entry)]
+  return sha256(JSON.stringify(command))
+}
+
+function stampFile (job) {
+  return `${job.outFile}.stamp`
+}
+
+/**
+ * Why `job` must be built, or null when its output is up to date. `memo` caches file hashes
+ * for the run (the SDK files are shared by every AssemblyScript guest).
+ */
+export function staleReason (root, job, tools, memo = new Map()) {
+  let stamp
+  try {
+    stamp = JSON.parse(readFileSync(stampFile(job), 'utf8'))
+  } catch {
+    return 'never built'
+  }
+  if (stamp.command !== commandKey(root, job, tools)) return 'compiler, flags or build script changed'
+  if (fileHash(job.outFile, memo) !== stamp.output) return 'output missing or changed'
+  for (const [path, hash] of stamp.inputs) {
+    if (fileHash(resolve(root, path), memo) !== hash) return `${path} changed`
+  }
+  return null
+}
+
+/** Writes then renames: a reader (a test, a running gateway) sees the old file or the new one. */
+function writeAtomic (file, data) {
+  mkdirSync(dirname(file), { recursive: true })
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    writeFileSync(tmp, data)
+    renameSync(tmp, file)
+  } catch (err) {
+    rmSync(tmp, { force: true })
+    throw err
+  }
+}
+
+async function buildAs (asc, root, job) {
+  const reads = new Map()
+  const readFile = (name, baseDir) => {
+    const path = resolve(baseDir, name)
+    let bytes = null
+    try {
+      bytes = readFileSync(path)
+    } catch {
+      // asc probes several candidates (x.ts, x/index.ts, each node_modules): a miss is recorded
+    }
+    reads.set(path, bytes === null ? null : sha256(bytes))
+    return bytes === null ? null : bytes.toString('utf8')
+  }
+  const writeFile = (name, contents, baseDir) => {
+    writeAtomic(resolve(baseDir, name), contents)
+    return true
+  }
+  const listFiles = (dir, baseDir) => {
+    try {
+      return readdirSync(join(baseDir, dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    } catch {
+      return null
+    }
+  }
   const stderr = asc.createMemoryStream()
-  const { error } = await asc.main(args, { stdout: asc.createMemoryStream(), stderr })
+  const { error } = await asc.main(['--baseDir', root, ...ascArgs(root, job)], {
+    stdout: asc.createMemoryStream(), stderr, readFile, writeFile, listFiles
+  })
   if (error) throw new Error(`asc failed for ${relative(root, job.entry)}:\n${stderr.toString()}`)
+  return reads
 }
 
 async function buildWat (wabt, job) {
-  const mod = wabt.parseWat(basename(job.entry), readFileSync(job.entry, 'utf8'), { mutable_globals: true, bulk_memory: true })
+  const bytes = readFileSync(job.entry)
+  const mod = wabt.parseWat(basename(job.entry), bytes.toString('utf8'), WAT_FEATURES)
   try {
     mod.resolveNames()
     mod.validate()
-    writeFileSync(job.outFile, Buffer.from(mod.toBinary({}).buffer))
+    writeAtomic(job.outFile, Buffer.from(mod.toBinary({}).buffer))
   } finally {
     mod.destroy()
   }
+  return new Map([[job.entry, sha256(bytes)]])
 }
 
-const list = jobs()
-const started = Date.now()
-const asc = list.some((j) => j.kind === 'as') ? await import('assemblyscript/asc') : null
-const wabt = list.some((j) => j.kind === 'wat') ? await (await import('wabt')).default() : null
-let failed = 0
-for (const job of list) {
-  mkdirSync(dirname(job.outFile), { recursive: true })
-  try {
-    if (job.kind === 'as') await buildAs(asc, job)
-    else await buildWat(wabt, job)
-  } catch (err) {
-    failed++
-    console.error(String(err && err.message ? err.message : err))
+/**
+ * Builds the guests under `root` that are out of date. Returns the names built, up to date and
+ * failed (with the compiler's message on stderr).
+ */
+export async function buildGuests ({ root = repoRoot, only, force = false, log = console } = {}) {
+  const list = listGuests(root, only)
+  const tools = toolchain()
+  const memo = new Map()
+  const todo = force ? list : list.filter((job) => staleReason(root, job, tools, memo) !== null)
+  const result = { built: [], upToDate: list.filter((j) => !todo.includes(j)).map((j) => j.name), failed: [] }
+  const asc = todo.some((j) => j.kind === 'as') ? await import('assemblyscript/asc') : null
+  const wabt = todo.some((j) => j.kind === 'wat') ? await (await import('wabt')).default() : null
+  for (const job of todo) {
+    try {
+      rmSync(stampFile(job), { force: true })
+      const reads = job.kind === 'as' ? await buildAs(asc, root, job) : await buildWat(wabt, job)
+      const inputs = [...reads].map(([path, hash]) => {
+        const rel = relative(root, path)
+        return [isAbsolute(rel) ? path : rel, hash]
+      }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      const output = sha256(readFileSync(job.outFile))
+      const lines = inputs.map((input) => `  ${JSON.stringify(input)}`).join(',\n')
+      const command = commandKey(root, job, tools)
+      writeAtomic(stampFile(job), `{"command": "${command}", "output": "${output}", "inputs": [\n${lines}\n]}\n`)
+      result.built.push(job.name)
+    } catch (err) {
+      result.failed.push(job.name)
+      log.error(String(err && err.message ? err.message : err))
+    }
   }
+  return result
 }
-console.log(`build-guests: ${list.length - failed}/${list.length} guests built in ${Date.now() - started} ms`)
-if (failed) process.exit(1)
+
+if (process.argv[1] && resolve(process.argv[1]) === scriptFile) {
+  const args = process.argv.slice(2)
+  const force = args.includes('--force')
+  const rootAt = args.indexOf('--root')
+  const root = rootAt >= 0 ? resolve(args[rootAt + 1]) : repoRoot
+  const only = args.find((a, i) => !a.startsWith('--') && (rootAt < 0 || i !== rootAt + 1))
+  const started = Date.now()
+  const { built, upToDate, failed } = await buildGuests({ root, only, force })
+  const names = (list) => (list.length > 0 && list.length <= 8 ? ` (${list.join(', ')})` : '')
+  console.log(`build-guests: built ${built.length}${names(built)}, up to date ${upToDate.length}` +
+    `${failed.length ? `, FAILED ${failed.length}${names(failed)}` : ''} in ${Date.now() - started} ms`)
+  if (failed.length) process.exit(1)
+}

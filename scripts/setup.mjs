@@ -1,11 +1,22 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable: installs dependencies with pnpm (fetched through npx when it
 // is not installed), compiles the TypeScript packages and every guest from source.
-// Idempotent: install is skipped when node_modules is newer than the lockfile.
+//
+// Usage: node scripts/setup.mjs [--redis]
+//   --redis  first make sure redis-server is installed (the tests start their own): install it
+//            with apt-get when possible, else stop at once saying what to install.
+//
+// Every step is incremental, so a repeat run with nothing changed takes about a second:
+// - install only when node_modules is older than the lockfile;
+// - scripts/build-ts.mjs: `tsc -b --incremental` per package, in full only when its dist/ is
+//   incomplete, dependencies were reinstalled or a package it depends on changed its types;
+// - scripts/build-guests.mjs rebuilds only guests whose inputs changed.
 import { execFileSync } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { buildTypeScript } from './build-ts.mjs'
+import { ensureRedisServer } from './redis-server.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const PNPM = 'pnpm@10.34.8'
@@ -23,14 +34,30 @@ function hasPnpm () {
   }
 }
 
-const pnpm = hasPnpm() ? ['pnpm', []] : ['npx', ['--yes', PNPM]]
-const marker = join(root, 'node_modules/.modules.yaml')
-const lock = join(root, 'pnpm-lock.yaml')
-if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) {
+function install () {
+  const marker = join(root, 'node_modules/.modules.yaml')
+  const lock = join(root, 'pnpm-lock.yaml')
+  if (existsSync(marker) && !(existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) return false
+  const pnpm = hasPnpm() ? ['pnpm', []] : ['npx', ['--yes', PNPM]]
   run(pnpm[0], [...pnpm[1], 'install', '--frozen-lockfile'])
+  return true
 }
-// In dependency order: each package's types come from the dist of those before it.
-for (const pkg of ['core', 'redis-store', 'fastify', 'express', 'gateway']) {
-  run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'packages', pkg)])
+
+const started = Date.now()
+if (process.argv.includes('--redis')) {
+  try {
+    ensureRedisServer({ install: true })
+  } catch (err) {
+    console.error(err.message)
+    process.exit(1)
+  }
+}
+const reinstalled = install()
+try {
+  const { built, upToDate } = buildTypeScript({ force: reinstalled })
+  console.log(`build-ts: built ${built.length}${built.length ? ` (${built.join(', ')})` : ''}, up to date ${upToDate.length}`)
+} catch {
+  process.exit(1) // tsc printed its errors
 }
 run(process.execPath, [join(root, 'scripts/build-guests.mjs')])
+console.log(`setup: ready in ${((Date.now() - started) / 1000).toFixed(1)} s`)
