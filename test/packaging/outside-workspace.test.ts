@@ -19,8 +19,9 @@ import { root } from '../support/index.ts'
 const run = promisify(execFile)
 const PACKAGES = ['core', 'redis-store', 'fastify', 'express', 'gateway', 'sdk-assemblyscript']
 
-// The outer `npm test` passes its settings down as npm_config_*; the user's npm has none of them.
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|WAFER_)/i.test(k)))
+// The outer `npm test` passes its settings down as npm_config_*, and node:test marks its children;
+// the user's shell has none of that. (WAFER_CACHE_DIR stays: CI points it at a fresh directory.)
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|NODE_TEST_CONTEXT$|WAFER_ROOT$)/i.test(k)))
 
 /** The build command docs/writing-filters.md gives, as written there: `npx --no-install asc ...`. */
 const BUILD = (/```sh\n(npx --no-install asc [^`]*?)```/.exec(readFileSync(join(root, 'docs/writing-filters.md'), 'utf8'))?.[1] ?? '')
