@@ -61,7 +61,7 @@ const faults: Array<[string, string, RegExp]> = [
   ['bad-pointer', 'WAFER_ERR_ABI_BAD_POINTER', /in output: \[1000000, 1000016\) is outside its 65536-byte memory/],
   ['bad-alloc', 'WAFER_ERR_ABI_BAD_POINTER', /in wafer_alloc: it returned 65530/],
   ['bad-json', 'WAFER_ERR_ABI_BAD_OUTPUT', /output is not valid JSON/],
-  ['bad-header', 'WAFER_ERR_ABI_BAD_OUTPUT', /value of header "x-a" contains CR, LF or NUL/],
+  ['bad-header', 'WAFER_ERR_ABI_BAD_OUTPUT', /the value of header "x-a" contains the control character U\+000D/],
   ['pause-nothing', 'WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', /returned pause from wafer_on_request with no asynchronous operation pending/]
 ]
 

@@ -32,11 +32,15 @@ export function isHeaderName(name: string): bool {
   return true;
 }
 
-/** True if `value` can be sent as a header value (no CR, LF or NUL). */
+/**
+ * True if `value` can be sent as a header value: an RFC 9110 field value (visible ASCII, space,
+ * tab, U+0080-U+00FF). The host refuses anything else with WAFER_ERR_ABI_BAD_OUTPUT.
+ */
 export function isHeaderValue(value: string): bool {
   for (let i = 0, n = value.length; i < n; i++) {
     const c = value.charCodeAt(i);
-    if (c == 0x0d || c == 0x0a || c == 0) return false;
+    if (c == 0x09 || (c >= 0x20 && c <= 0x7e) || (c >= 0x80 && c <= 0xff)) continue;
+    return false;
   }
   return true;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { randomFillSync } from 'node:crypto'
 import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
@@ -319,7 +320,13 @@ export class NativeInstance implements GuestInstance {
         }
         const bytes = this.#slice(ptr, len, 'output')
         if (bytes === undefined) return Result.BadPointer
-        this.#output = bytes.toString('utf8')
+        const text = bytes.toString('utf8')
+        // Decoding replaces invalid UTF-8 with U+FFFD; only then is the (native) full check needed.
+        if (text.includes('\ufffd') && !isUtf8(bytes)) {
+          this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [host.filter, this.#entry, 'output is not valid UTF-8'])
+          return Result.Ok
+        }
+        this.#output = text
         return Result.Ok
       },
       log: (level: number, ptr: number, len: number): number => {
