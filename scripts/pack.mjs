@@ -3,10 +3,11 @@
 // turns `workspace:*` dependencies into real versions. Until the packages are on the registry,
 // a project outside this repository installs these (docs/writing-filters.md):
 //
-//   npm run pack                       # setup (install, build), then dist-pack/wafer-core-0.1.0.tgz, ...
+//   npm run pack                       # install if needed, then dist-pack/wafer-core-0.1.0.tgz, ...
 //   node scripts/pack.mjs --out <dir> [--no-build]
 //
-// It builds the TypeScript packages first (--no-build packs dist/ as it is), and fails if a
+// It rebuilds the TypeScript packages from an empty dist/ first, so no output of a renamed or
+// deleted source is shipped (--no-build packs dist/ as it is), and fails if a
 // tarball holds anything that is not meant for users: tests, build debris, compiled output
 // without its source, or a dependency still pointing into the workspace.
 import { execFileSync } from 'node:child_process'
@@ -34,6 +35,7 @@ function hasPnpm () {
 
 if (values['no-build'] !== true) {
   for (const pkg of TS_PACKAGES) {
+    rmSync(join(root, 'packages', pkg, 'dist'), { recursive: true, force: true })
     execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'packages', pkg)], { cwd: root, stdio: 'inherit' })
   }
 }
