@@ -70,6 +70,6 @@ test('through the runtime: an open breaker answers by the failure policy without
 })
 
 test('bad breaker options are refused, naming the field', async () => {
-  await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('noop'), breaker: { failures: -1 } } } }), { message: /"breaker.failures" must be an integer >= 0/ })
-  await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('noop'), breaker: { cooldown: 5 } as never } } }), { message: /unknown option "breaker.cooldown"/ })
+  await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('noop'), breaker: { failures: -1 } } } }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /\/filters\/f\/breaker\/failures: must be an integer >= 0, got -1/ })
+  await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('noop'), breaker: { cooldown: 5 } as never } } }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /\/filters\/f\/breaker\/cooldown: unknown key \(allowed: failures, cooldownMs\)/ })
 })

@@ -64,15 +64,15 @@ test('when one filter fails to load, the error names it and the others are close
 
 test('invalid options are rejected with WAFER_ERR_OPTIONS_INVALID naming the field', async () => {
   const bad: Array<[unknown, RegExp]> = [
-    [{ filters: { 'a:b': { module: fixture('noop') } } }, /filter "a:b": a filter name must be/],
-    [{ filters: { f: { module: 42 } } }, /filter "f": "module" must be a path/],
-    [{ filters: { f: { module: fixture('noop'), pool: { max: 0 } } } }, /"pool.max" must be an integer >= 1, got 0/],
-    [{ filters: { f: { module: fixture('noop'), pool: { min: 5, max: 2 } } } }, /"pool.min" \(5\) must not exceed "pool.max" \(2\)/],
-    [{ filters: { f: { module: fixture('noop'), pool: { size: 2 } } } }, /unknown option "pool.size"/],
-    [{ filters: { f: { module: fixture('noop'), failurePolicy: 'ignore' } } }, /"failurePolicy" must be "fail-closed" or "fail-open", got "ignore"/],
-    [{ filters: { f: { module: fixture('noop'), confg: {} } } }, /unknown option "confg"/],
+    [{ filters: { 'a:b': { module: fixture('noop') } } }, /\/filters\/a:b: invalid name: must be a name \(1-64 letters/],
+    [{ filters: { f: { module: 42 } } }, /\/filters\/f\/module: must be a non-empty string or a Uint8Array of the module's bytes, got 42/],
+    [{ filters: { f: { module: fixture('noop'), pool: { max: 0 } } } }, /\/filters\/f\/pool\/max: must be an integer >= 1, got 0/],
+    [{ filters: { f: { module: fixture('noop'), pool: { min: 5, max: 2 } } } }, /\/filters\/f\/pool\/min: must not exceed pool.max \(2\), got 5/],
+    [{ filters: { f: { module: fixture('noop'), pool: { size: 2 } } } }, /\/filters\/f\/pool\/size: unknown key \(allowed: min, max/],
+    [{ filters: { f: { module: fixture('noop'), failurePolicy: 'ignore' } } }, /\/filters\/f\/failurePolicy: must be one of "fail-closed", "fail-open", got "ignore"/],
+    [{ filters: { f: { module: fixture('noop'), confg: {} } } }, /\/filters\/f\/confg: unknown key \(allowed: module, config/],
     [{ filters: {}, chains: { c: ['missing'] } }, /uses filter "missing", which is not declared/],
-    [{ filters: {}, loger: silent }, /unknown option "loger"/]
+    [{ filters: {}, loger: silent }, /\/loger: unknown key \(allowed: filters, chains/]
   ]
   for (const [options, message] of bad) {
     await assert.rejects(createWafer({ logger: silent, ...(options as object) } as never), (err: Error & { code: string }) => {
@@ -103,7 +103,7 @@ test('a filter imports only what its capabilities grant', async () => {
   assert.equal(none, undefined, 'output is the ABI itself: no capability needed')
   assert.equal(await loadErrorWith({ module: fixture('kv-incr'), capabilities: ['kv'] }), undefined)
   await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('stamp'), capabilities: ['fs'] as never } } }), {
-    code: 'WAFER_ERR_OPTIONS_INVALID', message: /"capabilities" must be an array of kv, log, clock, random, http/
+    code: 'WAFER_ERR_OPTIONS_INVALID', message: /\/filters\/f\/capabilities\/0: must be one of "kv", "log", "clock", "random", "http", got "fs"/
   })
 })
 

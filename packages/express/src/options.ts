@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { WaferError, type ChainSpec, type GatewayConfig, type KvStore, type Wafer, type WaferLogger, type WaferObserver, type WaferOptions } from '@wafer/core'
+import { resolveAdapterOptions, WaferError, type ChainSpec, type GatewayConfig, type KvStore, type ResolvedAdapterOptions, type Wafer, type WaferLogger, type WaferObserver, type WaferOptions } from '@wafer/core'
 
 /** The middleware's options: those of `@wafer/fastify` that apply to Express, plus what Fastify itself provides there. */
 export interface WaferExpressOptions {
@@ -28,8 +28,11 @@ export interface WaferExpressOptions {
   bodyLimit?: number
   /** Bytes of a reply that filters needing the response body may buffer. Default 1 MiB. */
   responseBodyLimit?: number
-  /** A pino logger; each request logs through a child carrying `reqId`. Default: the runtime's (pino). */
-  logger?: WaferLogger
+  /**
+   * A pino logger; each request logs through a child carrying `reqId`. `false`: no logging (as
+   * `Fastify({ logger: false })`). Default: the runtime's (pino).
+   */
+  logger?: WaferLogger | false
   /** The request id filters see and log lines carry. Default: `req.id` when set, else `req-1`, `req-2`, ... */
   genReqId?: (req: IncomingMessage) => string
   /** Requests `wafer()` holds while the runtime loads; beyond it they get 503. Default 1024. */
@@ -37,29 +40,10 @@ export interface WaferExpressOptions {
 }
 
 /** The options after validation: defaults filled, frozen. */
-export interface ResolvedOptions {
-  readonly chain: ChainSpec | undefined
-  readonly bodyLimit: number
-  readonly responseBodyLimit: number
-  readonly maxWaiting: number
-  readonly watch: boolean
-  readonly logger: WaferLogger | undefined
-  readonly genReqId: ((req: IncomingMessage) => string) | undefined
-}
-
-const DEFAULTS = { bodyLimit: 1024 * 1024, responseBodyLimit: 1024 * 1024, maxWaiting: 1024, watch: false }
-
-const KNOWN = ['config', 'filters', 'chains', 'chain', 'store', 'observer', 'moduleCacheSize', 'wafer', 'watch',
-  'bodyLimit', 'responseBodyLimit', 'logger', 'genReqId', 'maxWaiting']
+export type ResolvedOptions = ResolvedAdapterOptions
 
 export function invalid (message: string): never {
   throw new WaferError('WAFER_ERR_OPTIONS_INVALID', [`@wafer/express: ${message}`])
-}
-
-function limit (options: WaferExpressOptions, key: 'bodyLimit' | 'responseBodyLimit' | 'maxWaiting'): number {
-  const value = options[key] ?? DEFAULTS[key]
-  if (!Number.isSafeInteger(value) || value < 0) invalid(`"${key}" must be a non-negative integer, got ${JSON.stringify(options[key])}`)
-  return value
 }
 
 /** A chain as written in options: a chain's name or an array of filter names. */
@@ -68,42 +52,11 @@ export function checkSpec (spec: unknown, where: string): ChainSpec {
   return invalid(`${where} must be a chain name or an array of filter names, got ${JSON.stringify(spec)}`)
 }
 
-/** Validates everything that can be checked without loading anything, so mistakes throw where `wafer()` is called. */
+/**
+ * Validates everything that can be checked without loading anything (filters included), with
+ * the schema the Fastify plugin and createWafer share, so mistakes throw where `wafer()` is
+ * called and get the same answer from every adapter.
+ */
 export function resolveOptions (options: WaferExpressOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) invalid(`expected an options object, got ${JSON.stringify(options)}`)
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) invalid(`unknown option "${key}"; known options: ${KNOWN.join(', ')}`)
-  }
-  if (options.config !== undefined) {
-    if (options.filters !== undefined || options.chains !== undefined || options.wafer !== undefined) {
-      invalid('"config" declares the filters and chains; pass either "config" or "filters"/"chains"/"wafer", not both')
-    }
-    if (typeof options.config !== 'string' && (typeof options.config !== 'object' || options.config === null)) {
-      invalid(`"config" must be a file path or a config object, got ${JSON.stringify(options.config)}`)
-    }
-  } else if (options.wafer === undefined && options.filters === undefined) {
-    invalid('pass "config", "filters" (filter name -> { module, config }) or a created runtime as "wafer"')
-  }
-  if (options.wafer !== undefined && (typeof options.wafer !== 'object' || options.wafer === null || typeof options.wafer.enter !== 'function')) {
-    invalid('"wafer" must be a runtime made with createWafer()')
-  }
-  if (options.wafer !== undefined && (options.filters !== undefined || options.chains !== undefined)) {
-    invalid('"wafer" is a runtime with its own filters and chains; pass either "wafer" or "filters"/"chains", not both')
-  }
-  const watch = options.watch ?? DEFAULTS.watch
-  if (typeof watch !== 'boolean') invalid(`"watch" must be a boolean, got ${JSON.stringify(options.watch)}`)
-  if (watch && typeof options.config !== 'string') invalid('"watch" needs "config" to be a file path')
-  if (options.genReqId !== undefined && typeof options.genReqId !== 'function') invalid('"genReqId" must be a function (req) => string')
-  if (options.logger !== undefined && (typeof options.logger !== 'object' || options.logger === null || typeof options.logger.child !== 'function')) {
-    invalid('"logger" must be a pino logger (an object with info, error, child, ...)')
-  }
-  return Object.freeze({
-    chain: options.chain === undefined ? undefined : checkSpec(options.chain, '"chain"'),
-    bodyLimit: limit(options, 'bodyLimit'),
-    responseBodyLimit: limit(options, 'responseBodyLimit'),
-    maxWaiting: limit(options, 'maxWaiting'),
-    watch,
-    logger: options.logger,
-    genReqId: options.genReqId
-  })
+  return resolveAdapterOptions('@wafer/express', options)
 }

@@ -33,11 +33,11 @@ test('a filter that rejects its config fails creation with WAFER_ERR_FILTER_CONF
 })
 
 test('wrong options throw where wafer() is called, naming the option', () => {
-  assert.throws(() => wafer({ filters, chian: ['stamp'] } as never), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /unknown option "chian"; known options: config, filters/ })
+  assert.throws(() => wafer({ filters, chian: ['stamp'] } as never), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /@wafer\/express:\n {2}- \/chian: unknown key \(allowed: config, filters/ })
   assert.throws(() => wafer({ filters, config: { filters: {} } }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /either "config" or "filters"/ })
-  assert.throws(() => wafer({ filters, watch: true }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /"watch" needs "config" to be a file path/ })
-  assert.throws(() => wafer({ filters, bodyLimit: -1 }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /"bodyLimit" must be a non-negative integer, got -1/ })
-  assert.throws(() => wafer({ filters, chain: { name: 'x' } as never }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /"chain" must be a chain name or an array/ })
+  assert.throws(() => wafer({ filters, watch: true }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /\/watch: needs "config" to be a file path/ })
+  assert.throws(() => wafer({ filters, bodyLimit: -1 }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /\/bodyLimit: must be an integer >= 0, got -1/ })
+  assert.throws(() => wafer({ filters, chain: { name: 'x' } as never }), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /\/chain: must be a chain name or an array of filter names, got \{"name":"x"\}/ })
   assert.throws(() => wafer({}), { code: 'WAFER_ERR_OPTIONS_INVALID', message: /pass "config", "filters"/ })
 })
 

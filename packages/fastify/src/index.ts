@@ -1,4 +1,4 @@
-import { configModules, loadConfig, Wafer, WaferError, watchConfig, type ChainSpec, type GatewayConfig, type ReloadReport, type ResolvedConfig, type WaferObserver, type WaferOptions } from '@wafer/core'
+import { configModules, loadConfig, resolveAdapterOptions, Wafer, WaferError, watchConfig, type ChainSpec, type GatewayConfig, type ReloadReport, type ResolvedConfig, type WaferLogger, type WaferObserver, type WaferOptions } from '@wafer/core'
 import type { FastifyBaseLogger, FastifyPluginAsync, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { configRoutes, type UpstreamObserver } from './config-routes.js'
@@ -35,6 +35,8 @@ export interface WaferPluginOptions extends Omit<WaferOptions, 'logger' | 'filte
   wafer?: Wafer
   /** Bytes of a reply that response-body filters may buffer. Default 1 MiB. */
   responseBodyLimit?: number
+  /** The runtime's logger (filter loads, reloads): a pino logger, or `false` for none. Default: the app's. */
+  logger?: WaferLogger | false
 }
 
 declare module 'fastify' {
@@ -54,33 +56,22 @@ declare module 'fastify' {
   }
 }
 
-const KNOWN = ['config', 'filters', 'chains', 'store', 'moduleCacheSize', 'chain', 'wafer', 'responseBodyLimit', 'observer', 'watch']
-
 function invalid (message: string): never {
   throw new WaferError('WAFER_ERR_OPTIONS_INVALID', [`@wafer/fastify: ${message}`])
 }
 
 const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) => {
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.includes(key)) invalid(`unknown option "${key}"; known options: ${KNOWN.join(', ')}`)
-  }
-  const responseBodyLimit = options.responseBodyLimit ?? 1024 * 1024
-  if (!Number.isSafeInteger(responseBodyLimit) || responseBodyLimit < 0) {
-    invalid(`"responseBodyLimit" must be a non-negative integer, got ${JSON.stringify(options.responseBodyLimit)}`)
-  }
+  // The schema the Express middleware and createWafer share (filters included): one answer for the same options.
+  const resolved = resolveAdapterOptions('@wafer/fastify', options)
+  const { responseBodyLimit } = resolved
   let config: ResolvedConfig | undefined
-  if (options.config !== undefined) {
-    if (options.filters !== undefined || options.chains !== undefined || options.wafer !== undefined) {
-      invalid('"config" declares the filters and chains; pass either "config" or "filters"/"chains"/"wafer", not both')
-    }
-    config = await loadConfig(options.config)
-  }
+  if (options.config !== undefined) config = await loadConfig(options.config)
   let wafer = options.wafer
   const owned = wafer === undefined
   if (wafer === undefined) {
     const definition = config !== undefined ? definitionOf(config) : { filters: options.filters, chains: options.chains }
     if (definition.filters === undefined) invalid('pass "config", "filters" (filter name -> { module, config }) or a created runtime as "wafer"')
-    const created: WaferOptions = { ...definition, filters: definition.filters, logger: fastify.log }
+    const created: WaferOptions = { ...definition, filters: definition.filters, logger: resolved.logger ?? fastify.log }
     if (definition.chains === undefined) delete created.chains
     if (config !== undefined) created.drainTimeoutMs = config.reload.drainTimeoutMs
     if (options.observer !== undefined) created.observer = options.observer
@@ -115,7 +106,7 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
     if (typeof spec === 'string' || (Array.isArray(spec) && spec.every((n) => typeof n === 'string'))) return spec as ChainSpec
     return invalid(`${where} must be a chain name or an array of filter names, got ${JSON.stringify(spec)}`)
   }
-  const globalSpec = options.chain === undefined ? undefined : checkSpec(options.chain, '"chain"')
+  const globalSpec = resolved.chain
   // Every chain a route uses must resolve now and after every reload.
   if (globalSpec !== undefined) runtime.requireChain(globalSpec)
   const hooksBySpec = new Map<string, ChainHooks>()

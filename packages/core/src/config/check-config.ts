@@ -1,6 +1,6 @@
-import { defaultPoolOptions } from '../runtime/pool.js'
 import { pointer, show, type ConfigProblem } from './config-error.js'
 import { configDefaults as d } from './defaults.js'
+import { checkJson, filterProblems, type Add } from './filter-checks.js'
 
 type Obj = Record<string, unknown>
 
@@ -26,18 +26,7 @@ export function configProblems (value: unknown, reported: ReadonlySet<string>): 
     add('/state', 'must choose one store: "memory" or "redis", got both', value.state)
   }
 
-  for (const [name, f] of Object.entries(filters ?? {})) {
-    if (!isObj(f)) continue
-    const base = pointer('/filters', name)
-    if ('config' in f) checkJson(pointer(base, 'config'), f.config, add)
-    if (isObj(f.pool)) {
-      const min = f.pool.min
-      const max = f.pool.max ?? defaultPoolOptions.max
-      if (typeof min === 'number' && typeof max === 'number' && min > max) {
-        add(pointer(pointer(base, 'pool'), 'min'), `must not exceed pool.max (${max}${'max' in f.pool ? '' : ', the default'}), got ${min}`, min)
-      }
-    }
-  }
+  for (const [name, f] of Object.entries(filters ?? {})) filterProblems(pointer('/filters', name), f, add)
 
   const checkEntries = (base: string, entries: unknown): void => {
     if (!Array.isArray(entries)) return
@@ -75,8 +64,6 @@ export function configProblems (value: unknown, reported: ReadonlySet<string>): 
   checkAdminPort(value, add)
   return out
 }
-
-type Add = (path: string, message: string, value: unknown) => void
 
 function checkTarget (base: string, route: Obj, add: Add): void {
   const hasUpstream = route.upstream !== undefined
@@ -128,22 +115,4 @@ function checkAdminPort (value: Obj, add: Add): void {
   if (port !== 0 && port === (server.port ?? d.server.port) && host === (server.host ?? d.server.host)) {
     add('/admin/port', `must differ from server.port when both listen on ${show(host)}, got ${show(port)}`, port)
   }
-}
-
-/** Filter configs are handed to the guest as JSON: reject what JSON cannot carry. */
-function checkJson (path: string, v: unknown, add: Add): void {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) add(path, `must be a JSON value (numbers must be finite), got ${show(v)}`, v)
-    return
-  }
-  if (Array.isArray(v)) {
-    v.forEach((item, i) => { checkJson(pointer(path, i), item, add) })
-    return
-  }
-  if (isObj(v) && [Object.prototype, null].includes(Object.getPrototypeOf(v))) {
-    for (const [k, item] of Object.entries(v)) checkJson(pointer(path, k), item, add)
-    return
-  }
-  add(path, `must be a JSON value (null, boolean, finite number, string, array or plain object), got ${show(v)}`, v)
 }

@@ -1,4 +1,8 @@
-/** Every default of the config file, in one place; the schema documents the same values. */
+/**
+ * Every default, in one place: the config file's, a filter's (whether declared in a config file
+ * or passed to createWafer), the runtime's and the adapters'. The schemas (schema.ts,
+ * options-schema.ts) document the same values, and every resolver fills absent keys from here.
+ */
 export const configDefaults = Object.freeze({
   server: Object.freeze({
     host: '127.0.0.1',
@@ -10,8 +14,18 @@ export const configDefaults = Object.freeze({
   }),
   admin: Object.freeze({ enabled: true, host: '127.0.0.1', port: 9901 }),
   reload: Object.freeze({ watch: true, debounceMs: 250, drainTimeoutMs: 30000 }),
+  /** createWafer's own options. */
+  runtime: Object.freeze({ moduleCacheSize: 64, drainTimeoutMs: 30000 }),
+  /** The Fastify plugin's and the Express middleware's own options. */
+  adapter: Object.freeze({ watch: false, bodyLimit: 1048576, responseBodyLimit: 1048576, maxWaiting: 1024 }),
   state: Object.freeze({ maxKeys: 100000, keyPrefix: 'wafer:', timeoutMs: 200 }),
-  filter: Object.freeze({ config: Object.freeze({}), failurePolicy: 'fail-closed' as const }),
+  filter: Object.freeze({
+    config: Object.freeze({}),
+    failurePolicy: 'fail-closed' as const,
+    pool: Object.freeze({ min: 1, max: 8, maxWaiting: 1024, acquireTimeoutMs: 5000, maxUses: 0 }),
+    limits: Object.freeze({ fuel: 50_000_000, timeoutMs: 10_000, maxResumes: 64, maxOutputBytes: 1024 * 1024 }),
+    breaker: Object.freeze({ failures: 5, cooldownMs: 10_000 })
+  }),
   entry: Object.freeze({ enabled: true }),
   match: Object.freeze({ type: 'prefix' as const }),
   upstream: Object.freeze({ timeoutMs: 30000 }),

@@ -1,4 +1,5 @@
 import { NAME_PATTERN } from './defaults.js'
+import { HOST_VALUES, type HostValue } from './host-values.js'
 import { BIND_PATTERN, HEADER_NAME_PATTERN, HEADER_VALUE_PATTERN, HOST_PATTERN, PATH_PATTERN, URL_PATTERN } from './schema.js'
 
 type Node = Readonly<Record<string, unknown>>
@@ -18,6 +19,10 @@ const list = (values: readonly unknown[]): string => values.map((v) => JSON.stri
 
 /** Describes what a schema node accepts, e.g. "an integer >= 1", for "must be <this>". */
 export function expected (node: Node): string {
+  if (typeof node.expected === 'string') return node.expected
+  if (typeof node.instance === 'string') return HOST_VALUES[node.instance as HostValue].expected
+  const alternatives = node.anyOf ?? node.oneOf
+  if (node.type === undefined && Array.isArray(alternatives)) return alternatives.map((n) => expected(n as Node)).join(' or ')
   if (isNode(node.if) && isNode(node.then) && isNode(node.else)) return `${expected(node.then)} or ${expected(node.else)}`
   if ('const' in node) return JSON.stringify(node.const)
   if (Array.isArray(node.enum)) return `one of ${list(node.enum)}`

@@ -1,4 +1,3 @@
-import { defaultPoolOptions as pool } from '../runtime/pool.js'
 import { CAPABILITIES, configDefaults as d, HTTP_METHODS, LOG_LEVELS, MATCH_TYPES, NAME_PATTERN, TIMER_MAX } from './defaults.js'
 
 /*
@@ -16,19 +15,19 @@ export const HEADER_VALUE_PATTERN = '^[^\\r\\n\\u0000]*$'
 export const URL_PATTERN = '^https?://'
 export const BIND_PATTERN = '^\\S+$'
 
-type Node = Record<string, unknown>
+export type Node = Record<string, unknown>
 
-function int (description: string, minimum: number, maximum?: number, def?: number): Node {
+export function int (description: string, minimum: number, maximum?: number, def?: number): Node {
   return { type: 'integer', description, minimum, ...(maximum === undefined ? {} : { maximum }), ...(def === undefined ? {} : { default: def }) }
 }
 
-function closed (description: string, properties: Record<string, Node>, required?: string[]): Node {
+export function closed (description: string, properties: Record<string, Node>, required?: string[]): Node {
   return { type: 'object', description, additionalProperties: false, ...(required === undefined ? {} : { required }), properties }
 }
 
-const name = (description: string): Node => ({ type: 'string', description, pattern: NAME_PATTERN })
+export const name = (description: string): Node => ({ type: 'string', description, pattern: NAME_PATTERN })
 
-const anyJson = (description: string): Node => ({ description })
+export const anyJson = (description: string): Node => ({ description })
 
 const chainEntry: Node = {
   type: ['string', 'object'],
@@ -48,7 +47,10 @@ const chain: Node = {
   items: chainEntry
 }
 
-const filter = closed('A WebAssembly filter.', {
+const pool = d.filter.pool
+
+/** A filter as a config file declares it; options-schema.ts derives createWafer's from it. */
+export const filterSchema = closed('A WebAssembly filter.', {
   module: { type: 'string', description: 'Path to the .wasm file; a relative path is resolved against the directory of the config file.', minLength: 1 },
   config: { ...anyJson('Any JSON value, handed to the filter\'s wafer_init.'), default: {} },
   pool: closed('Instance pool sizing. Omitted fields take the runtime defaults.', {
@@ -68,20 +70,20 @@ const filter = closed('A WebAssembly filter.', {
     fuel: {
       description: 'Fuel per phase (CPU), summed over every guest entry of one request phase (or response phase) including resumes: the module is instrumented at load and a phase that uses more traps (WAFER_ERR_FILTER_FUEL). false turns metering off.',
       oneOf: [{ type: 'integer', minimum: 1000 }, { const: false }],
-      default: 50000000
+      default: d.filter.limits.fuel
     },
     memoryPages: int('Most linear memory the guest may grow to, in 64 KiB pages; growth past it fails inside the guest.', 1, 65536),
-    timeoutMs: int('Deadline of one phase of one request, in milliseconds, counted from the first wait on an asynchronous host operation (all waits and resumes together; WAFER_ERR_FILTER_DEADLINE). Default 10000.', 1, TIMER_MAX),
-    maxResumes: int('Most wafer_on_resume entries in one phase of one request (WAFER_ERR_FILTER_RESUMES). Default 64.', 1, 1000000),
-    maxOutputBytes: int('Most bytes the host reads back from one output call (WAFER_ERR_ABI_BAD_OUTPUT). Default 1048576.', 1, 1073741824)
+    timeoutMs: int('Deadline of one phase of one request, in milliseconds, counted from the first wait on an asynchronous host operation (all waits and resumes together; WAFER_ERR_FILTER_DEADLINE).', 1, TIMER_MAX, d.filter.limits.timeoutMs),
+    maxResumes: int('Most wafer_on_resume entries in one phase of one request (WAFER_ERR_FILTER_RESUMES).', 1, 1000000, d.filter.limits.maxResumes),
+    maxOutputBytes: int('Most bytes the host reads back from one output call (WAFER_ERR_ABI_BAD_OUTPUT).', 1, 1073741824, d.filter.limits.maxOutputBytes)
   }),
   breaker: closed('The circuit breaker: after this many failures in a row the filter is not called (its failure policy answers) until the cool-down ends.', {
-    failures: int('Consecutive failures that open it; 0 turns it off.', 0, undefined, 5),
-    cooldownMs: int('How long it stays open before one trial call, in milliseconds.', 1, TIMER_MAX, 10000)
+    failures: int('Consecutive failures that open it; 0 turns it off.', 0, undefined, d.filter.breaker.failures),
+    cooldownMs: int('How long it stays open before one trial call, in milliseconds.', 1, TIMER_MAX, d.filter.breaker.cooldownMs)
   }),
   capabilities: {
     type: 'array',
-    description: 'Host features the filter may use. Validated now; enforced once the sandbox work lands.',
+    description: 'Host features the filter may use; a module that imports a host function outside them fails to load (WAFER_ERR_CAPABILITY_DENIED). Omitted: all of them.',
     uniqueItems: true,
     items: { type: 'string', description: 'A host capability.', enum: [...CAPABILITIES] }
   }
@@ -167,7 +169,7 @@ export const configSchema = deepFreeze({
       type: 'object',
       description: 'The filters, by name. The name prefixes the filter\'s key-value keys and appears in logs.',
       propertyNames: name('A filter name: 1-64 letters, digits, "_", "." or "-", starting with a letter or digit.'),
-      additionalProperties: filter
+      additionalProperties: filterSchema
     },
     chains: {
       type: 'object',

@@ -1,22 +1,40 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { pointer, show, type ConfigProblem } from './config-error.js'
 import { expected } from './describe-schema.js'
+import { HOST_VALUES, type HostValue } from './host-values.js'
 import { configSchema } from './schema.js'
 
 type Node = Readonly<Record<string, unknown>>
 
-let validate: ValidateFunction | undefined
+let ajv: Ajv | undefined
+const compiled = new WeakMap<Node, ValidateFunction>()
+
+/**
+ * One ajv for every schema (the config file's and the options'), compiled once per schema, at
+ * load or reload: never per request. `instance` checks the values JSON cannot hold.
+ */
+function validator (schema: Node): ValidateFunction {
+  let validate = compiled.get(schema)
+  if (validate === undefined) {
+    ajv ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true })
+      .addKeyword({ keyword: 'instance', schemaType: 'string', errors: false, validate: (kind: HostValue, data: unknown) => HOST_VALUES[kind].test(data) })
+      .addKeyword({ keyword: 'expected', schemaType: 'string' })
+    validate = ajv.compile(schema)
+    compiled.set(schema, validate)
+  }
+  return validate
+}
 
 /** Keywords whose errors only summarise the errors of their subschemas. */
 const SUMMARIES = new Set(['if', 'propertyNames'])
 
 /**
- * Checks a parsed config against the schema and turns ajv's errors into one problem per
- * offending place: a value that fails several keywords (type, minimum...) is described once,
- * by the outermost schema that rejected it.
+ * Checks a value against a schema (by default the config file's) and turns ajv's errors into
+ * one problem per offending place: a value that fails several keywords (type, minimum...) is
+ * described once, by the outermost schema that rejected it.
  */
-export function schemaProblems (value: unknown): ConfigProblem[] {
-  validate ??= new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true }).compile(configSchema)
+export function schemaProblems (value: unknown, schema: Node = configSchema): ConfigProblem[] {
+  const validate = validator(schema)
   if (validate(value)) return []
   const problems = new Map<string, ConfigProblem>()
   const outermost = new Map<string, ErrorObject>()

@@ -1,3 +1,5 @@
+import { configDefaults } from '../config/defaults.js'
+
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
 export interface BreakerOptions {
@@ -7,7 +9,7 @@ export interface BreakerOptions {
   cooldownMs: number
 }
 
-export const defaultBreakerOptions: Readonly<BreakerOptions> = Object.freeze({ failures: 5, cooldownMs: 10_000 })
+export const defaultBreakerOptions: Readonly<BreakerOptions> = configDefaults.filter.breaker
 
 export interface BreakerStatus {
   state: BreakerState

@@ -1,3 +1,4 @@
+import { configDefaults } from '../config/defaults.js'
 import { waferError, type WaferError } from '../errors.js'
 
 export interface PoolOptions {
@@ -13,9 +14,7 @@ export interface PoolOptions {
   maxUses: number
 }
 
-export const defaultPoolOptions: Readonly<PoolOptions> = Object.freeze({
-  min: 1, max: 8, maxWaiting: 1024, acquireTimeoutMs: 5000, maxUses: 0
-})
+export const defaultPoolOptions: Readonly<PoolOptions> = configDefaults.filter.pool
 
 export interface Pooled {
   readonly healthy: boolean

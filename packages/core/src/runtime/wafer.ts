@@ -6,7 +6,9 @@ import { MemoryStore } from '../state/memory-store.js'
 import type { KvStore } from '../state/store.js'
 import type { Chain } from './chain.js'
 import { Filter, filterFingerprint, type FilterStatus } from './filter.js'
-import { resolveFilterOptions, type FilterOptions, type ResolvedFilterOptions } from './filter-options.js'
+import { configDefaults } from '../config/defaults.js'
+import { checkOptions, resolveLogger } from '../config/validate-options.js'
+import { resolveFilters, type FilterOptions, type ResolvedFilterOptions } from './filter-options.js'
 import { Generation, type ChainSpec } from './generation.js'
 import { ModuleCache, readModuleSource } from './module-cache.js'
 import type { WaferObserver } from './observer.js'
@@ -25,8 +27,8 @@ export interface WaferDefinition {
 export interface WaferOptions extends WaferDefinition {
   /** The host key-value store. Default: an in-memory store (one process). It outlives reloads. */
   store?: KvStore
-  /** A pino logger. Default: pino at level info. */
-  logger?: WaferLogger
+  /** A pino logger, or `false` for none. Default: pino at level info. */
+  logger?: WaferLogger | false
   /** Distinct compiled modules kept in memory. Default 64. */
   moduleCacheSize?: number
   /** Receives filter calls and reloads, for metrics. */
@@ -34,8 +36,6 @@ export interface WaferOptions extends WaferDefinition {
   /** How long a replaced generation may keep serving its in-flight requests. Default 30,000 ms. */
   drainTimeoutMs?: number
 }
-
-const KNOWN = ['filters', 'chains', 'data', 'store', 'logger', 'moduleCacheSize', 'observer', 'drainTimeoutMs']
 
 export interface WaferStatus {
   generation: number
@@ -76,19 +76,12 @@ export class Wafer {
 
   /** Loads and configures every filter (in parallel); fails if any one fails, naming it. */
   static async create (options: WaferOptions): Promise<Wafer> {
-    if (typeof options !== 'object' || options === null) {
-      throw waferError('WAFER_ERR_OPTIONS_INVALID', ['expected an options object with "filters"'])
-    }
-    for (const key of Object.keys(options)) {
-      if (!KNOWN.includes(key)) throw waferError('WAFER_ERR_OPTIONS_INVALID', [`unknown option "${key}"; known options: ${KNOWN.join(', ')}`])
-    }
-    const drainTimeoutMs = options.drainTimeoutMs ?? 30_000
-    if (!Number.isSafeInteger(drainTimeoutMs) || drainTimeoutMs < 0) {
-      throw waferError('WAFER_ERR_OPTIONS_INVALID', [`"drainTimeoutMs" must be a non-negative integer, got ${JSON.stringify(options.drainTimeoutMs)}`])
-    }
-    const logger: WaferLogger = options.logger ?? pino({ name: 'wafer' })
+    // Every option, filters included, against the one schema (options-schema.ts): all problems at once.
+    checkOptions('createWafer', options)
+    const drainTimeoutMs = options.drainTimeoutMs ?? configDefaults.runtime.drainTimeoutMs
+    const logger: WaferLogger = resolveLogger(options.logger) ?? pino({ name: 'wafer' })
     const store = options.store ?? new MemoryStore()
-    const cache = new ModuleCache(options.moduleCacheSize)
+    const cache = new ModuleCache(options.moduleCacheSize ?? configDefaults.runtime.moduleCacheSize)
     const { generation } = await build(options, undefined, 1, { cache, store, logger, observer: options.observer })
     for (const f of generation.filters.values()) {
       logger.info({ filter: f.name, sha256: f.sha256, abi: `${f.abi.abi}/${f.abi.version}`, needs: f.needs }, `filter "${f.name}" loaded from ${f.source}`)
@@ -269,7 +262,7 @@ async function build (definition: WaferDefinition, from: Generation | undefined,
   if (typeof definition.filters !== 'object' || definition.filters === null) {
     throw waferError('WAFER_ERR_OPTIONS_INVALID', ['"filters" must be an object of filter name -> { module, config, ... }'])
   }
-  const resolved = Object.entries(definition.filters).map(([name, f]) => resolveFilterOptions(name, f))
+  const resolved = resolveFilters(definition.filters)
   const created: Filter[] = []
   const results = await Promise.allSettled(resolved.map(async (options) => {
     const read = await readModuleSource(options.module)
