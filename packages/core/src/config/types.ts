@@ -1,4 +1,4 @@
-import type { FailurePolicy } from '../runtime/filter-options.js'
+import type { FailurePolicy, FilterLimits } from '../runtime/filter-options.js'
 import type { PoolOptions } from '../runtime/pool.js'
 import type { CAPABILITIES, HTTP_METHODS, LOG_LEVELS, MATCH_TYPES } from './defaults.js'
 
@@ -7,17 +7,8 @@ export type Capability = typeof CAPABILITIES[number]
 export type RouteMatchType = typeof MATCH_TYPES[number]
 export type HttpMethod = typeof HTTP_METHODS[number]
 
-/** What one call of a filter may take; see FilterLimits in runtime/filter-options.ts. */
-export interface FilterLimits {
-  /** Fuel per call (>= 1000, default 50,000,000); false: not metered. */
-  fuel?: number | false
-  /** Most linear memory, in 64 KiB pages (1..65536). */
-  memoryPages?: number
-  /** Longest wait for an asynchronous host operation, in milliseconds. */
-  timeoutMs?: number
-  /** Most bytes read back from one `output`. */
-  maxOutputBytes?: number
-}
+/** What one call of a filter may take: the same type in a config file as in createWafer's options. */
+export type { FilterLimits }
 
 // ---- The config file as written: everything optional that the file may omit. ----
 
