@@ -44,7 +44,7 @@ export const errorTable = {
   WAFER_ERR_STATE: { status: 503, message: 'Key-value store operation %s failed for filter "%s": %s' },
   WAFER_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body exceeds the limit of %s bytes (bodyLimit)' },
   WAFER_ERR_RESPONSE_TOO_LARGE: { status: 500, message: 'The response body exceeds the %s bytes that response-body filters may read (responseBodyLimit)' },
-  WAFER_ERR_RELOAD_ROUTES: { status: 500, message: 'Reload refused: the config adds, removes or re-matches routes (%s). A reload can change what a route does (chain, upstream, timeout, local response); a change to which routes exist needs a restart' },
+  WAFER_ERR_RELOAD_ROUTES: { status: 500, message: 'Reload refused: config %s adds, removes or re-matches routes (%s). A reload can change what a route does (chain, upstream, timeout, local response); a change to which routes exist needs a restart' },
   WAFER_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers exceed the limit of %s bytes (server.headerLimit)' },
   WAFER_ERR_BAD_PATH: { status: 400, message: 'The request path %s cannot be forwarded: %s' },
   WAFER_ERR_BAD_REQUEST_TARGET: { status: 400, message: 'The request target %s is refused before any filter runs: %s' },

@@ -1,6 +1,6 @@
-export { createWafer, Wafer, type WaferOptions, type WaferDefinition, type WaferStatus } from './runtime/wafer.js'
+export { createWafer, Wafer, type WaferOptions, type WaferDefinition, type ReloadDefinition, type WaferStatus } from './runtime/wafer.js'
 export { Generation, type ChainSpec } from './runtime/generation.js'
-export type { ReloadReport } from './runtime/reload-report.js'
+export type { ReloadFailure, ReloadReport } from './runtime/reload-report.js'
 export { Chain, failureResponse } from './runtime/chain.js'
 export { Filter, failureReason, type FilterStatus, type FilterState } from './runtime/filter.js'
 export type { FilterOptions, FailurePolicy } from './runtime/filter-options.js'

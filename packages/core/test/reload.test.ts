@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createWafer, Exchange, MemoryStore, type KvStore, type WaferDefinition } from '../src/index.ts'
-import { captureLogger, fixture, silent } from '../../../test/support/index.ts'
+import { pino } from 'pino'
+import { createWafer, Exchange, MemoryStore, resolveConfig, type KvStore, type ReloadReport, type WaferDefinition } from '../src/index.ts'
+import { captureLogger, fixture, silent, type LogLine } from '../../../test/support/index.ts'
 
 const exchange = () => new Exchange({ id: 'r', method: 'GET', url: '/', headers: {}, remoteAddress: '127.0.0.1', log: silent })
 const def = (variant: string, extra: WaferDefinition['filters'] = {}): WaferDefinition => ({
@@ -143,5 +144,59 @@ test('a paused request keeps its version across a reload', async () => {
   await pending
   g.leave()
   assert.equal(ex.headers['x-variant'], 'a')
+  await w.close()
+})
+
+test('a reload never rejects, whatever fails (a config error pino must log, a logger that throws, a thrown non-Error), and the next one applies', async () => {
+  const { logger, lines } = captureLogger()
+  const w = await createWafer({ logger, ...def('a') })
+  // Issue 11.3: pino's error serializer threw on the frozen problems of a config error, inside the catch.
+  const invalid = await w.reload(async () => {
+    resolveConfig({ filters: { v: { module: 'v.wasm', failurPolicy: 'fail-open', pool: { max: 0 } } } }, '/etc/wafer/gw.json', '/')
+    return def('b')
+  })
+  assert.equal(invalid.outcome, 'failed')
+  assert.equal(invalid.error?.code, 'WAFER_ERR_CONFIG_INVALID')
+  assert.equal(invalid.error?.file, '/etc/wafer/gw.json')
+  assert.deepEqual(invalid.error?.problems?.map((p) => p.path), ['/filters/v/failurPolicy', '/filters/v/pool/max'])
+  assert.match(invalid.error?.message ?? '', /\/filters\/v\/failurPolicy.*\n.*\/filters\/v\/pool\/max/, 'every line of the message')
+  const line = lines.find((l) => l.level === 50 && l.msg.startsWith('reload failed')) as LogLine
+  assert.deepEqual((line.reload as ReloadReport).error?.problems, invalid.error?.problems)
+  assert.equal(w.status().lastReload, invalid)
+
+  const odd = await w.reload(async () => { throw Object.create(null) as object })
+  assert.deepEqual([odd.outcome, odd.error?.code], ['failed', 'WAFER_ERR_INTERNAL'])
+
+  // A logger whose stream throws: the reload still resolves with its report.
+  const failing = { write () { throw new Error('disk full') } }
+  const quiet = await createWafer({ logger: silent, ...def('a') })
+  Object.assign(quiet, { logger: pino({}, failing) })
+  assert.throws(() => { quiet.logger.info('x') }, /disk full/)
+  assert.equal((await quiet.reload(async () => { throw new Error('nope') })).outcome, 'failed')
+  assert.equal((await quiet.reload(def('a'))).outcome, 'unchanged', 'a logger that throws changes no outcome')
+  await quiet.close()
+
+  assert.equal((await w.reload(def('b'))).outcome, 'applied', 'the queue survived every failure')
+  await w.close()
+})
+
+test('a reload applies a new drainTimeoutMs; settings only a restart applies are reported and logged', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] })
+  const { logger, lines } = captureLogger()
+  const w = await createWafer({ logger, drainTimeoutMs: 1000, ...def('a') })
+  const drain = await w.reload({ ...def('a'), drainTimeoutMs: 50 })
+  assert.deepEqual([drain.outcome, drain.from, drain.to], ['applied', 1, 2], 'a changed drain timeout is a change')
+  const oldV = w.filter('v')
+  const stuck = w.enter()
+  await w.reload(def('b'))
+  t.mock.timers.tick(50)
+  assert.equal(oldV?.state, 'closed', 'the replaced version got the new drain timeout')
+  stuck.leave()
+  assert.equal((await w.reload({ ...def('b'), drainTimeoutMs: -1 })).error?.code, 'WAFER_ERR_OPTIONS_INVALID')
+
+  const restart = await w.reload({ ...def('b'), restartRequired: ['server.port', 'reload.watch'] })
+  assert.equal(restart.outcome, 'unchanged')
+  assert.deepEqual(restart.restartRequired, ['server.port', 'reload.watch'])
+  assert.ok(lines.some((l) => l.level === 40 && l.msg === 'reload: server.port, reload.watch changed, but they are read at startup only; restart to apply'))
   await w.close()
 })

@@ -1,8 +1,12 @@
-import { toWaferFilters, WaferError, type Generation, type ResolvedConfig, type ResolvedRoute, type WaferDefinition } from '@wafer/core'
+import { toWaferFilters, WaferError, type Generation, type ReloadDefinition, type ResolvedConfig, type ResolvedRoute } from '@wafer/core'
 
 /** What the plugin keeps with each generation: the config's routes as that version has them. */
 export interface ConfigData {
+  /** The config file (or `<object>`) this version came from. */
+  source: string
   routes: readonly ResolvedRoute[]
+  /** `reload.debounceMs` of this version: the file watch reads it at each change. */
+  debounceMs: number
 }
 
 /** The named chain a config route runs, per generation: a reload may move a route to another chain. */
@@ -10,12 +14,44 @@ export function routeChainName (index: number): string {
   return `route#${index}`
 }
 
-/** A resolved config as the runtime builds a generation from it. */
-export function definitionOf (config: ResolvedConfig): WaferDefinition {
+/**
+ * A resolved config as the runtime builds a generation from it. With `running` (the config
+ * the server started with), the settings read at startup only that `config` changes are
+ * listed as `restartRequired`, so the reload says so instead of ignoring them silently.
+ */
+export function definitionOf (config: ResolvedConfig, running?: ResolvedConfig): ReloadDefinition {
   const chains: Record<string, string[]> = { ...config.chains }
   for (const r of config.routes) chains[routeChainName(r.index)] = [...r.chain]
-  const data: ConfigData = { routes: config.routes }
-  return { filters: toWaferFilters(config), chains, data }
+  const data: ConfigData = { source: config.source, routes: config.routes, debounceMs: config.reload.debounceMs }
+  const definition: ReloadDefinition = { filters: toWaferFilters(config), chains, data, drainTimeoutMs: config.reload.drainTimeoutMs }
+  if (running !== undefined) {
+    const restartRequired = startupChanges(running, config)
+    if (restartRequired.length > 0) definition.restartRequired = restartRequired
+  }
+  return definition
+}
+
+/** The file watch's debounce as the serving version has it. */
+export function debounceOf (generation: Generation, fallback: number): number {
+  return (generation.data as ConfigData | undefined)?.debounceMs ?? fallback
+}
+
+/**
+ * Config keys read once at startup (the listeners, the store, whether to watch) whose value
+ * differs between the two configs. Values are not reported: `admin.token` is a secret.
+ */
+export function startupChanges (running: ResolvedConfig, next: ResolvedConfig): string[] {
+  const changed: string[] = []
+  const compare = (section: string, a: Record<string, unknown>, b: Record<string, unknown>): void => {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) changed.push(`${section}.${key}`)
+    }
+  }
+  compare('server', running.server, next.server)
+  compare('admin', running.admin, next.admin)
+  compare('state', running.state, next.state)
+  if (running.reload.watch !== next.reload.watch) changed.push('reload.watch')
+  return changed
 }
 
 /**
@@ -26,9 +62,12 @@ export function sameRouteSet (registered: readonly ResolvedRoute[]): (g: Generat
   const key = (routes: readonly ResolvedRoute[]): string => JSON.stringify(routes.map((r) => r.match))
   const expected = key(registered)
   return (g) => {
-    const routes = (g.data as ConfigData | undefined)?.routes ?? []
+    const data = g.data as ConfigData | undefined
+    const routes = data?.routes ?? []
     if (key(routes) !== expected) {
-      throw new WaferError('WAFER_ERR_RELOAD_ROUTES', [`${registered.length} routes before, ${routes.length} after; compare each route's "match"`])
+      const file = data?.source ?? '<unknown>'
+      const err = new WaferError('WAFER_ERR_RELOAD_ROUTES', [file, `${registered.length} routes before, ${routes.length} after; compare each route's "match"`])
+      throw Object.assign(err, { file })
     }
   }
 }

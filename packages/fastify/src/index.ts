@@ -2,7 +2,7 @@ import { configModules, loadConfig, resolveAdapterOptions, Wafer, WaferError, wa
 import type { FastifyBaseLogger, FastifyPluginAsync, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { configRoutes, type UpstreamObserver } from './config-routes.js'
-import { definitionOf, sameRouteSet } from './config-reload.js'
+import { debounceOf, definitionOf, sameRouteSet } from './config-reload.js'
 import { chainHooks, kExchange, type ChainHooks } from './hooks.js'
 
 /** A chain: filter names in order, or the name of a chain declared in `chains`. */
@@ -90,14 +90,14 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
     if (source === undefined) throw new WaferError('WAFER_ERR_OPTIONS_INVALID', ['@wafer/fastify: waferReload() needs a config: the plugin was registered without one'])
     const loaded = await loadConfig(source)
     attempted = configModules(loaded)
-    return definitionOf(loaded)
+    return definitionOf(loaded, config)
   })
   fastify.decorate('waferReload', reload)
   if (options.watch === true) {
     if (typeof options.config !== 'string' || config === undefined) invalid('"watch" needs "config" to be a file path')
-    const source = config.source
+    const { source, reload: { debounceMs } } = config
     const watcher = watchConfig(() => [source, ...new Set([...attempted, ...[...runtime.generation.filters.values()].map((f) => f.source)])],
-      () => reload(), { debounceMs: config.reload.debounceMs, log: fastify.log })
+      () => reload(), { debounceMs: () => debounceOf(runtime.generation, debounceMs), log: fastify.log })
     fastify.addHook('onClose', async () => watcher.close())
     await watcher.ready
   }

@@ -68,9 +68,12 @@ export async function runPrimary (options: ClusterOptions): Promise<{ url: strin
 
   // The modules the latest readable config names, so the watch follows the config.
   let modules = configModules(config)
+  let debounceMs = config.reload.debounceMs
   const reloadAll = async (): Promise<Array<WorkerReport<ReloadReport>>> => {
     try {
-      modules = configModules(await loadConfig(options.config))
+      const loaded = await loadConfig(options.config)
+      modules = configModules(loaded)
+      debounceMs = loaded.reload.debounceMs
     } catch {
       // The workers' reload reports the same error; the watch keeps its files.
     }
@@ -100,7 +103,7 @@ export async function runPrimary (options: ClusterOptions): Promise<{ url: strin
 
   const watch = options.watch ?? config.reload.watch
   const watcher = watch
-    ? watchConfig(() => [config.source, ...modules], reloadAll, { debounceMs: config.reload.debounceMs, log })
+    ? watchConfig(() => [config.source, ...modules], reloadAll, { debounceMs: () => debounceMs, log })
     : undefined
   await watcher?.ready
 

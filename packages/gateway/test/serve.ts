@@ -6,9 +6,9 @@ import { root } from '../../../test/support/index.ts'
 
 export const CLI = join(root, 'packages/gateway/dist/cli.js')
 
-/** Starts `wafer serve` and resolves with its URL once it logged that it listens. */
-export async function serve (t: TestContext, args: string[]): Promise<{ child: ChildProcess, url: string, adminUrl: string | undefined, output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+/** Starts `wafer serve` and resolves with its URL once it logged that it listens. `env` adds to the environment. */
+export async function serve (t: TestContext, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess, url: string, adminUrl: string | undefined, output: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   t.after(() => child.kill('SIGKILL'))
   let out = ''
   child.stdout?.on('data', (c: Buffer) => { out += c.toString() })

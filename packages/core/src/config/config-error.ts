@@ -10,8 +10,8 @@ export interface ConfigProblem {
   value: unknown
 }
 
-/** A WAFER_ERR_CONFIG_INVALID error: every problem found, for programs to inspect. */
-export type ConfigInvalidError = WaferError & { readonly errors: readonly ConfigProblem[] }
+/** A WAFER_ERR_CONFIG_INVALID error: every problem found, for programs to inspect, and the file. */
+export type ConfigInvalidError = WaferError & { readonly errors: readonly ConfigProblem[], readonly file: string }
 
 /** A WAFER_ERR_CONFIG_PARSE error, with the position of the syntax error when it is known. */
 export type ConfigParseError = WaferError & { readonly file: string, readonly line?: number, readonly column?: number }
@@ -23,7 +23,10 @@ export function invalidConfig (source: string, problems: readonly ConfigProblem[
   const lines = problems.slice(0, LISTED).map((p) => `\n  - ${p.path === '' ? '(root)' : p.path}: ${p.message}`)
   if (problems.length > LISTED) lines.push(`\n  - ... and ${problems.length - LISTED} more`)
   const err = waferError('WAFER_ERR_CONFIG_INVALID', [source, lines.join('')])
-  return Object.assign(err, { errors: Object.freeze(problems.map((p) => Object.freeze({ ...p }))) })
+  // The list is frozen, its problems are copies but not frozen: pino's error serializer takes an
+  // `errors` array for an AggregateError's and tags each item while it walks it, which throws
+  // on a frozen object (and so did every reload that logged a config error).
+  return Object.assign(err, { errors: Object.freeze(problems.map((p) => ({ ...p }))), file: source })
 }
 
 export function parseError (file: string, reason: string, position?: { line: number, column: number }, cause?: unknown): ConfigParseError {

@@ -37,7 +37,7 @@ export async function loadConfig (source: string | object, options: LoadConfigOp
     text = await readFile(file, 'utf8')
   } catch (err) {
     const reason = READ_REASONS[(err as NodeJS.ErrnoException).code ?? ''] ?? describe(err)
-    throw waferError('WAFER_ERR_CONFIG_READ', [file, reason], { cause: err })
+    throw Object.assign(waferError('WAFER_ERR_CONFIG_READ', [file, reason], { cause: err }), { file })
   }
   return resolveConfig(parseConfigText(text, file), file, dirname(file))
 }

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'chokidar'
+import { describe } from '../errors.js'
 import type { WaferLogger } from '../logger.js'
 
 export interface ConfigWatcher {
@@ -11,10 +12,11 @@ export interface ConfigWatcher {
  * Watches a config file and the modules it names, and calls `reload` after `debounceMs` of
  * quiet (editors and build tools write several times, often by renaming a new file over the
  * old). Changes during a reload queue one more. After each reload the watched files follow
- * `files()`, so a module a new config adds is watched, and one it drops is not.
+ * `files()`, so a module a new config adds is watched, and one it drops is not. `debounceMs`
+ * may be a function, read at each change, so a reload can change it.
  */
 export function watchConfig (files: () => string[], reload: () => Promise<unknown>,
-  options: { debounceMs: number, log: WaferLogger }): ConfigWatcher {
+  options: { debounceMs: number | (() => number), log: WaferLogger }): ConfigWatcher {
   const watched = new Set(files())
   const watcher: FSWatcher = watch([...watched], { ignoreInitial: true, atomic: true })
   let timer: NodeJS.Timeout | undefined
@@ -36,7 +38,8 @@ export function watchConfig (files: () => string[], reload: () => Promise<unknow
         watched.clear()
         for (const p of next) watched.add(p)
       } catch (err) {
-        options.log.error({ err }, 'reload after a file change failed')
+        // `reload` reports its own failures and never rejects; this is a failure to follow the files.
+        options.log.error(`config watch: updating the watched files failed: ${describe(err)}`)
       } finally {
         running = undefined
         if (again) {
@@ -49,7 +52,7 @@ export function watchConfig (files: () => string[], reload: () => Promise<unknow
   watcher.on('all', (event, path) => {
     options.log.debug({ event, path }, `config watch: ${event} ${path}`)
     if (timer !== undefined) clearTimeout(timer)
-    timer = setTimeout(run, options.debounceMs)
+    timer = setTimeout(run, typeof options.debounceMs === 'function' ? options.debounceMs() : options.debounceMs)
   })
   watcher.on('error', (err) => { options.log.warn({ err }, 'config watch error') })
   const ready = new Promise<void>((resolve) => { watcher.once('ready', () => resolve()) })

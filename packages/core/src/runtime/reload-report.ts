@@ -14,6 +14,23 @@ export interface ReloadReport {
   removed: string[]
   /** Module sha256 prefixes by filter, before and after (applied reloads). */
   hashes?: { before: Record<string, string>, after: Record<string, string> }
+  /**
+   * Settings the new definition changes that a reload does not apply (config keys such as
+   * `reload.watch` or `admin.host`, read at startup only): they take effect after a restart.
+   */
+  restartRequired?: string[]
   /** Why it failed. */
-  error?: { code: string, message: string }
+  error?: ReloadFailure
+}
+
+/** Why a reload failed: plain data, safe to log and to send as JSON. */
+export interface ReloadFailure {
+  /** A `WAFER_ERR_*` code (`WAFER_ERR_INTERNAL` for an error without one). */
+  code: string
+  /** The whole message, every line of it (a config error lists each problem on a line). */
+  message: string
+  /** The config file involved, when the error names one. */
+  file?: string
+  /** For WAFER_ERR_CONFIG_INVALID: every problem, with its JSON path. */
+  problems?: Array<{ path: string, message: string }>
 }

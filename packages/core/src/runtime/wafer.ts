@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { pino } from 'pino'
 import type { WaferLogger } from '../logger.js'
-import { describe, waferError } from '../errors.js'
+import { describe, isWaferError, waferError } from '../errors.js'
 import { MemoryStore } from '../state/memory-store.js'
 import type { KvStore } from '../state/store.js'
 import type { Chain } from './chain.js'
@@ -12,7 +12,7 @@ import { resolveFilters, type FilterOptions, type ResolvedFilterOptions } from '
 import { Generation, type ChainSpec } from './generation.js'
 import { ModuleCache, readModuleSource } from './module-cache.js'
 import type { WaferObserver } from './observer.js'
-import type { ReloadReport } from './reload-report.js'
+import type { ReloadFailure, ReloadReport } from './reload-report.js'
 
 /** What a generation is built from: the part of the options a reload may change. */
 export interface WaferDefinition {
@@ -22,6 +22,14 @@ export interface WaferDefinition {
   chains?: Record<string, string[]>
   /** Adapter data kept with the generation (the gateway's routes); compared as JSON on reload. */
   data?: unknown
+  /** How long a replaced generation may keep serving its in-flight requests. Default 30,000 ms; a reload may change it. */
+  drainTimeoutMs?: number
+}
+
+/** What `reload()` takes: a definition, and what the adapter found that only a restart applies. */
+export interface ReloadDefinition extends WaferDefinition {
+  /** Settings that changed but are read at startup only; reported as `restartRequired` and logged, not applied. */
+  restartRequired?: readonly string[]
 }
 
 export interface WaferOptions extends WaferDefinition {
@@ -33,8 +41,6 @@ export interface WaferOptions extends WaferDefinition {
   moduleCacheSize?: number
   /** Receives filter calls and reloads, for metrics. */
   observer?: WaferObserver
-  /** How long a replaced generation may keep serving its in-flight requests. Default 30,000 ms. */
-  drainTimeoutMs?: number
 }
 
 export interface WaferStatus {
@@ -57,11 +63,12 @@ export class Wafer {
   readonly store: KvStore
   readonly #cache: ModuleCache
   readonly #observer: WaferObserver | undefined
-  readonly #drainTimeoutMs: number
+  #drainTimeoutMs: number
   readonly #checks = new Set<(generation: Generation) => void>()
   readonly #draining = new Set<Generation>()
   #current: Generation
   #lastReload: ReloadReport | undefined
+  /** The last reload in line; it never rejects, so one failure cannot block the ones after it. */
   #queue: Promise<unknown> = Promise.resolve()
   #closed = false
 
@@ -138,9 +145,10 @@ export class Wafer {
    * serving if anything fails. Never rejects: the report says what happened. Reloads run one
    * at a time, in call order. `definition` may be a loader, called when this reload's turn comes.
    */
-  reload (definition: WaferDefinition | (() => Promise<WaferDefinition>)): Promise<ReloadReport> {
-    const run = this.#queue.then(() => this.#reload(definition))
-    this.#queue = run
+  reload (definition: ReloadDefinition | (() => Promise<ReloadDefinition>)): Promise<ReloadReport> {
+    const from = this.#current.id
+    const run = this.#queue.then(() => this.#reload(definition)).catch((err: unknown) => this.#settle(failedReport(err, from, new Date().toISOString(), 0)))
+    this.#queue = run.then(noop, noop)
     return run
   }
 
@@ -167,56 +175,82 @@ export class Wafer {
     }
   }
 
-  async #reload (source: WaferDefinition | (() => Promise<WaferDefinition>)): Promise<ReloadReport> {
+  async #reload (source: ReloadDefinition | (() => Promise<ReloadDefinition>)): Promise<ReloadReport> {
     const started = performance.now()
     const from = this.#current
     const at = new Date().toISOString()
     let report: ReloadReport
     try {
-      if (this.#closed) throw waferError('WAFER_ERR_FILTER_CLOSED', ['(runtime)'])
-      // A loader (re-reading a config file) fails the same way as a module that does not load.
-      const definition = typeof source === 'function' ? await source() : source
-      const { generation: next, created } = await build(definition, from, from.id + 1,
-        { cache: this.#cache, store: this.store, logger: this.logger, observer: this.#observer })
-      try {
-        for (const check of this.#checks) check(next)
-      } catch (err) {
-        for (const f of created) f.close()
-        throw err
-      }
-      const removed = [...from.filters.keys()].filter((n) => !next.filters.has(n))
-      const durationMs = Math.round(performance.now() - started)
-      if (created.length === 0 && removed.length === 0 && sameChains(from, next) && JSON.stringify(definition.data) === JSON.stringify(from.data)) {
-        report = { outcome: 'unchanged', at, durationMs, from: from.id, to: from.id, loaded: [], removed: [] }
-        this.logger.info({ reload: report }, `reload: no change; generation ${from.id} keeps serving`)
-      } else {
-        this.#current = next
-        this.#retire(from)
-        const loaded = created.map((f) => f.name)
-        report = { outcome: 'applied', at, durationMs, from: from.id, to: next.id, loaded, removed, hashes: { before: from.hashes(), after: next.hashes() } }
-        this.logger.info({ reload: report }, `reload: generation ${from.id} -> ${next.id} in ${durationMs} ms (loaded: ${loaded.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'})`)
-      }
+      report = await this.#swap(source, from, at, started)
     } catch (err) {
-      const code = (err as { code?: unknown }).code
-      report = {
-        outcome: 'failed',
-        at,
-        durationMs: Math.round(performance.now() - started),
-        from: from.id,
-        to: from.id,
-        loaded: [],
-        removed: [],
-        error: { code: typeof code === 'string' ? code : 'WAFER_ERR_INTERNAL', message: describe(err) }
-      }
-      this.logger.error({ err, reload: report }, `reload failed; generation ${from.id} keeps serving: ${describe(err)}`)
+      report = failedReport(err, from.id, at, Math.round(performance.now() - started))
+      const failure = report.error as ReloadFailure
+      // The report is plain data, so logging it cannot throw (pino's error serializer tags what
+      // it walks); an uncoded error adds a plain copy with its stack.
+      const fields = isWaferError(err) ? { reload: report } : { err: loggable(err), reload: report }
+      this.#log('error', fields, `reload failed; generation ${from.id} keeps serving: ${failure.message}`)
     }
+    return this.#settle(report)
+  }
+
+  async #swap (source: ReloadDefinition | (() => Promise<ReloadDefinition>), from: Generation, at: string, started: number): Promise<ReloadReport> {
+    if (this.#closed) throw waferError('WAFER_ERR_FILTER_CLOSED', ['(runtime)'])
+    // A loader (re-reading a config file) fails the same way as a module that does not load.
+    const definition = typeof source === 'function' ? await source() : source
+    const drainTimeoutMs = definition.drainTimeoutMs === undefined ? this.#drainTimeoutMs : checkDrainTimeout(definition.drainTimeoutMs)
+    const restartRequired = [...(definition.restartRequired ?? [])]
+    const { generation: next, created } = await build(definition, from, from.id + 1,
+      { cache: this.#cache, store: this.store, logger: this.logger, observer: this.#observer })
+    try {
+      for (const check of this.#checks) check(next)
+    } catch (err) {
+      for (const f of created) f.close()
+      throw err
+    }
+    const removed = [...from.filters.keys()].filter((n) => !next.filters.has(n))
+    const durationMs = Math.round(performance.now() - started)
+    const restart = restartRequired.length > 0 ? { restartRequired } : {}
+    let report: ReloadReport
+    if (created.length === 0 && removed.length === 0 && sameChains(from, next) && JSON.stringify(definition.data) === JSON.stringify(from.data) &&
+      drainTimeoutMs === this.#drainTimeoutMs) {
+      report = { outcome: 'unchanged', at, durationMs, from: from.id, to: from.id, loaded: [], removed: [], ...restart }
+      this.#log('info', { reload: report }, `reload: no change; generation ${from.id} keeps serving`)
+    } else {
+      this.#current = next
+      this.#drainTimeoutMs = drainTimeoutMs
+      this.#retire(from)
+      const loaded = created.map((f) => f.name)
+      report = { outcome: 'applied', at, durationMs, from: from.id, to: next.id, loaded, removed, hashes: { before: from.hashes(), after: next.hashes() }, ...restart }
+      this.#log('info', { reload: report }, `reload: generation ${from.id} -> ${next.id} in ${durationMs} ms (loaded: ${loaded.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'})`)
+    }
+    if (restartRequired.length > 0) {
+      this.#log('warn', { restartRequired }, `reload: ${restartRequired.join(', ')} changed, but ${restartRequired.length === 1 ? 'it is' : 'they are'} read at startup only; restart to apply`)
+    }
+    return report
+  }
+
+  /** Records a finished reload and tells the observer. */
+  #settle (report: ReloadReport): ReloadReport {
     this.#lastReload = report
     try {
       this.#observer?.onReload?.(report)
     } catch (err) {
-      this.logger.error({ err }, 'a WaferObserver threw; ignored')
+      this.#log('error', { err: loggable(err) }, 'a WaferObserver threw; ignored')
     }
     return report
+  }
+
+  /** Logs without ever throwing: a reload reports through its result, whatever the logger does. */
+  #log (level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, message: string): void {
+    try {
+      this.logger[level](fields, message)
+    } catch {
+      try {
+        this.logger[level](message)
+      } catch {
+        // Nothing left to tell it with; the report still says what happened.
+      }
+    }
   }
 
   /** Lets a replaced generation finish its requests, then closes the filters nobody uses any more. */
@@ -285,6 +319,58 @@ async function build (definition: WaferDefinition, from: Generation | undefined,
     for (const f of created) f.close()
     throw err
   }
+}
+
+function noop (): void {}
+
+function checkDrainTimeout (value: unknown): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
+    throw waferError('WAFER_ERR_OPTIONS_INVALID', [`"drainTimeoutMs" must be a non-negative integer, got ${JSON.stringify(value)}`])
+  }
+  return value as number
+}
+
+/** A failed reload's report: the error as plain data, every line of its message and every config problem. */
+function failedReport (err: unknown, generation: number, at: string, durationMs: number): ReloadReport {
+  return { outcome: 'failed', at, durationMs, from: generation, to: generation, loaded: [], removed: [], error: reloadFailure(err) }
+}
+
+function reloadFailure (err: unknown): ReloadFailure {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown, file?: unknown, errors?: unknown }
+  const failure: ReloadFailure = {
+    code: typeof e.code === 'string' ? e.code : 'WAFER_ERR_INTERNAL',
+    message: messageOf(err)
+  }
+  if (typeof e.file === 'string') failure.file = e.file
+  if (failure.code === 'WAFER_ERR_CONFIG_INVALID' && Array.isArray(e.errors)) {
+    failure.problems = e.errors.map((p: { path?: unknown, message?: unknown }) => ({ path: String(p?.path), message: String(p?.message) }))
+  }
+  return failure
+}
+
+function messageOf (err: unknown): string {
+  if (err instanceof Error) return err.message
+  try {
+    return String(err)
+  } catch {
+    return Object.prototype.toString.call(err)
+  }
+}
+
+/**
+ * An error as a fresh object for the log line: type, code, message, stack and causes. Without a
+ * prototype, so pino's serializer takes `type` as it is instead of naming the constructor.
+ */
+function loggable (err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error)) return Object.assign(Object.create(null) as object, { type: typeof err, message: messageOf(err) })
+  const { code } = err as { code?: unknown }
+  return Object.assign(Object.create(null) as object, {
+    type: err.name,
+    ...(typeof code === 'string' ? { code } : {}),
+    message: err.message,
+    stack: err.stack,
+    ...(err.cause !== undefined && depth < 4 ? { cause: loggable(err.cause, depth + 1) } : {})
+  })
 }
 
 function fingerprintOf (bytes: Uint8Array, options: ResolvedFilterOptions): string {
