@@ -45,6 +45,12 @@ export const errorTable = {
   WAFER_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body exceeds the limit of %s bytes (bodyLimit)' },
   WAFER_ERR_RESPONSE_TOO_LARGE: { status: 500, message: 'The response body exceeds the %s bytes that response-body filters may read (responseBodyLimit)' },
   WAFER_ERR_RELOAD_ROUTES: { status: 500, message: 'Reload refused: config %s adds, removes or re-matches routes (%s). A reload can change what a route does (chain, upstream, timeout, local response); a change to which routes exist needs a restart' },
+  WAFER_ERR_ADMIN_TOKEN: { status: 500, message: 'Cannot use the admin token (admin.token): %s' },
+  WAFER_ERR_ADMIN_UNAUTHORIZED: { status: 401, message: '%s %s needs the admin token: %s' },
+  WAFER_ERR_ADMIN_FORBIDDEN: {
+    status: 403,
+    message: '%s %s is refused: the admin listener is bound to %s, which is not a loopback address, and no admin.token is set. Set admin.token to allow it with "Authorization: Bearer <token>"; status and metrics stay readable'
+  },
   WAFER_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers exceed the limit of %s bytes (server.headerLimit)' },
   WAFER_ERR_BAD_PATH: { status: 400, message: 'The request path %s cannot be forwarded: %s' },
   WAFER_ERR_BAD_REQUEST_TARGET: { status: 400, message: 'The request target %s is refused before any filter runs: %s' },

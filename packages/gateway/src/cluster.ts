@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { configModules, loadConfig, watchConfig, type ReloadReport, type ResolvedConfig, type WaferStatus } from '@wafer/core'
 import Fastify, { type FastifyBaseLogger } from 'fastify'
 import { AggregatorRegistry } from 'prom-client'
+import { adminToken, guardAdmin } from './admin.js'
 import type { Gateway } from './gateway.js'
 
 /** Messages between the primary and its workers (besides prom-client's own). */
@@ -30,6 +31,7 @@ export interface WorkerReport<T> {
 export async function runPrimary (options: ClusterOptions): Promise<{ url: string, adminUrl: string | undefined, reload: () => Promise<Array<WorkerReport<ReloadReport>>>, close: () => Promise<void> }> {
   // Validate once, before forking: a broken config never starts a worker.
   const config: ResolvedConfig = await loadConfig(options.config)
+  if (config.admin.enabled) adminToken(config.admin.token, process.env)
   const log = options.logger
   let closing = false
   let nextId = 1
@@ -87,6 +89,7 @@ export async function runPrimary (options: ClusterOptions): Promise<{ url: strin
   let adminUrl: string | undefined
   const admin = config.admin.enabled ? Fastify({ loggerInstance: log.child({ server: 'admin' }) }) : undefined
   if (admin !== undefined) {
+    guardAdmin(admin, config.admin)
     admin.get('/_wafer/status', async () => ({ status: 'ok', config: config.source, workers: await ask<WaferStatus>('status') }))
     admin.get('/metrics', async (_request, reply) => {
       reply.type(aggregator.contentType)

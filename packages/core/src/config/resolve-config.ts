@@ -81,7 +81,8 @@ function build (config: GatewayConfig, source: string, baseDir: string, origins:
     admin: {
       enabled: admin.enabled ?? d.admin.enabled,
       host: admin.host ?? d.admin.host,
-      port: admin.port ?? d.admin.port
+      port: admin.port ?? d.admin.port,
+      ...(admin.token === undefined ? {} : { token: admin.token })
     },
     state: config.state?.redis !== undefined
       ? { kind: 'redis', url: config.state.redis.url, keyPrefix: config.state.redis.keyPrefix ?? d.state.keyPrefix, timeoutMs: config.state.redis.timeoutMs ?? d.state.timeoutMs }

@@ -14,6 +14,7 @@ export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
 export const HEADER_VALUE_PATTERN = '^[^\\r\\n\\u0000]*$'
 export const URL_PATTERN = '^https?://'
 export const BIND_PATTERN = '^\\S+$'
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$'
 
 export type Node = Record<string, unknown>
 
@@ -145,10 +146,19 @@ export const configSchema = deepFreeze({
       }),
       shutdownTimeoutMs: int('How long a graceful shutdown waits for requests in flight, in milliseconds.', 0, TIMER_MAX, d.server.shutdownTimeoutMs)
     }),
-    admin: closed('The admin server (status and metrics).', {
+    admin: closed('The admin server (status, metrics and reload).', {
       enabled: { type: 'boolean', description: 'Whether to start the admin server.', default: d.admin.enabled },
-      host: { type: 'string', description: 'Address to listen on.', pattern: BIND_PATTERN, default: d.admin.host },
-      port: int('Port to listen on; 0 picks any free port.', 0, 65535, d.admin.port)
+      host: { type: 'string', description: 'Address to listen on. On an address other than loopback, state-changing endpoints (POST /_wafer/reload) are refused unless token is set.', pattern: BIND_PATTERN, default: d.admin.host },
+      port: int('Port to listen on; 0 picks any free port.', 0, 65535, d.admin.port),
+      token: {
+        description: 'The bearer token state-changing endpoints require (Authorization: Bearer <token>), at least 16 characters: the token itself, or { env: NAME } to read it from an environment variable at startup (recommended). Status and metrics do not need it.',
+        oneOf: [
+          { type: 'string', description: 'The token itself.', minLength: 1 },
+          closed('Read the token from an environment variable at startup.', {
+            env: { type: 'string', description: 'The environment variable\'s name.', pattern: ENV_NAME_PATTERN }
+          }, ['env'])
+        ]
+      }
     }),
     state: closed('Host state: the key-value store filters keep counters in. In memory (one process) unless redis is given.', {
       memory: closed('Keep state in this process (the default).', {

@@ -60,7 +60,13 @@ export interface GatewayConfig {
     logger?: { level?: LogLevel }
     shutdownTimeoutMs?: number
   }
-  admin?: { enabled?: boolean, host?: string, port?: number }
+  admin?: {
+    enabled?: boolean
+    host?: string
+    port?: number
+    /** The bearer token POST /_wafer/reload needs: the token, or `{ env }` naming the variable that holds it. */
+    token?: string | { env: string }
+  }
   reload?: { watch?: boolean, debounceMs?: number, drainTimeoutMs?: number }
   state?: { memory?: { maxKeys?: number }, redis?: { url: string, keyPrefix?: string, timeoutMs?: number } }
   filters: Record<string, FilterConfig>
@@ -119,7 +125,13 @@ export interface ResolvedConfig {
     readonly logLevel: LogLevel
     readonly shutdownTimeoutMs: number
   }
-  readonly admin: { readonly enabled: boolean, readonly host: string, readonly port: number }
+  readonly admin: {
+    readonly enabled: boolean
+    readonly host: string
+    readonly port: number
+    /** As written: the token, or `{ env }` (read by `wafer serve` at startup). Absent when not written. */
+    readonly token?: string | { readonly env: string }
+  }
   readonly reload: { readonly watch: boolean, readonly debounceMs: number, readonly drainTimeoutMs: number }
   /** Where filters keep state; read at startup only (a reload does not change it). */
   readonly state: { readonly kind: 'memory', readonly maxKeys: number } | { readonly kind: 'redis', readonly url: string, readonly keyPrefix: string, readonly timeoutMs: number }
