@@ -3,6 +3,9 @@
  * or passed to createWafer), the runtime's and the adapters'. The schemas (schema.ts,
  * options-schema.ts) document the same values, and every resolver fills absent keys from here.
  */
+/** A config file's reload.drainTimeoutMs and createWafer's drainTimeoutMs are one setting. */
+const drainTimeoutMs = 30000
+
 export const configDefaults = Object.freeze({
   server: Object.freeze({
     host: '127.0.0.1',
@@ -13,9 +16,9 @@ export const configDefaults = Object.freeze({
     shutdownTimeoutMs: 10000
   }),
   admin: Object.freeze({ enabled: true, host: '127.0.0.1', port: 9901 }),
-  reload: Object.freeze({ watch: true, debounceMs: 250, drainTimeoutMs: 30000 }),
+  reload: Object.freeze({ watch: true, debounceMs: 250, drainTimeoutMs }),
   /** createWafer's own options. */
-  runtime: Object.freeze({ moduleCacheSize: 64, drainTimeoutMs: 30000 }),
+  runtime: Object.freeze({ moduleCacheSize: 64, drainTimeoutMs }),
   /** The Fastify plugin's and the Express middleware's own options. */
   adapter: Object.freeze({ watch: false, bodyLimit: 1048576, responseBodyLimit: 1048576, maxWaiting: 1024 }),
   state: Object.freeze({ maxKeys: 100000, keyPrefix: 'wafer:', timeoutMs: 200 }),
@@ -40,6 +43,7 @@ export const TIMER_MAX = 2147483647
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export const CAPABILITIES = ['kv', 'log', 'clock', 'random', 'http'] as const
+export const FAILURE_POLICIES = ['fail-closed', 'fail-open'] as const
 export const MATCH_TYPES = ['prefix', 'exact', 'pattern'] as const
 /** The methods Fastify 5 routes by default. */
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE', 'QUERY'] as const

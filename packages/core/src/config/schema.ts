@@ -1,4 +1,4 @@
-import { CAPABILITIES, configDefaults as d, HTTP_METHODS, LOG_LEVELS, MATCH_TYPES, NAME_PATTERN, TIMER_MAX } from './defaults.js'
+import { CAPABILITIES, configDefaults as d, FAILURE_POLICIES, HTTP_METHODS, LOG_LEVELS, MATCH_TYPES, NAME_PATTERN, TIMER_MAX } from './defaults.js'
 
 /*
  * The JSON Schema (draft-07, which ajv's default build implements) of a Wafer config file.
@@ -64,7 +64,7 @@ export const filterSchema = closed('A WebAssembly filter.', {
   failurePolicy: {
     type: 'string',
     description: 'What a request gets when this filter fails: fail-closed answers with a JSON error, fail-open skips the filter.',
-    enum: ['fail-closed', 'fail-open'],
+    enum: [...FAILURE_POLICIES],
     default: d.filter.failurePolicy
   },
   limits: closed('What one call of the filter may take (docs/config.md, "limits").', {

@@ -1,9 +1,9 @@
-import { CAPABILITIES, configDefaults, NAME_PATTERN } from '../config/defaults.js'
+import { CAPABILITIES, configDefaults, NAME_PATTERN, type FAILURE_POLICIES } from '../config/defaults.js'
 import { checkOptions } from '../config/validate-options.js'
 import type { BreakerOptions } from './breaker.js'
 import type { PoolOptions } from './pool.js'
 
-export type FailurePolicy = 'fail-closed' | 'fail-open'
+export type FailurePolicy = typeof FAILURE_POLICIES[number]
 
 /** How a filter is declared: by the application, or by a config file (`toWaferFilters`); both are checked by one schema. */
 export interface FilterOptions {
