@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, realpath, rm, writeFile, mkdir } from 'node
 import type { AddressInfo } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative, sep } from 'node:path'
+import { delimiter, dirname, join, relative, sep } from 'node:path'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
@@ -22,6 +22,8 @@ const PACKAGES = ['core', 'redis-store', 'fastify', 'express', 'gateway', 'sdk-a
 // The outer `npm test` passes its settings down as npm_config_*, and node:test marks its children;
 // the user's shell has none of that. (WAFER_CACHE_DIR stays: CI points it at a fresh directory.)
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|NODE_TEST_CONTEXT$|WAFER_ROOT$)/i.test(k)))
+// The bins (asc, wafer: `#!/usr/bin/env node`) run on the Node.js running this test (CI runs it on 20 and 24).
+env.PATH = `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}`
 
 /** The build command docs/writing-filters.md gives, as written there: `npx --no-install asc ...`. */
 const BUILD = (/```sh\n(npx --no-install asc [^`]*?)```/.exec(readFileSync(join(root, 'docs/writing-filters.md'), 'utf8'))?.[1] ?? '')
