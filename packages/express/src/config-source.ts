@@ -14,5 +14,6 @@ export async function loadDefinition (source: string | GatewayConfig): Promise<{
       'not its routes (proxying is the gateway\'s: use `wafer serve` or @wafer/fastify). Remove "routes" and put the chains ' +
       'on your Express routes with middleware.chain(name)')
   }
-  return { config, definition: { filters: toWaferFilters(config), chains: { ...config.chains } } }
+  // drainTimeoutMs too, so a reload applies a changed reload.drainTimeoutMs.
+  return { config, definition: { filters: toWaferFilters(config), chains: { ...config.chains }, drainTimeoutMs: config.reload.drainTimeoutMs } }
 }
