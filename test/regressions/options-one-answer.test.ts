@@ -5,13 +5,18 @@
 // middleware refused `logger: false`. Now one schema and one validator answer for createWafer,
 // both adapters and the config file: a coded error whose `errors` name the same JSON path.
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
+import { promisify } from 'node:util'
 import { createWafer, loadConfig, type ConfigProblem } from '@wafer/core'
 import { createWaferMiddleware, wafer as expressWafer } from '@wafer/express'
 import fastifyWafer from '@wafer/fastify'
 import express from 'express'
 import Fastify from 'fastify'
-import { captureLogger, fixture, silent } from '../support/index.ts'
+import { captureLogger, fixture, root, silent } from '../support/index.ts'
 
 const module = fixture('stamp')
 
@@ -109,6 +114,29 @@ for (const row of rows) {
     }
   })
 }
+
+test('wafer validate prints the same answers for the same mistakes in a file, and exits 1', async () => {
+  const withConfig = rows.filter((r) => r.config !== undefined)
+  const file = join(await mkdtemp(join(tmpdir(), 'wafer-options-')), 'gateway.json')
+  const merged: Record<string, Record<string, unknown>> = { filters: {} }
+  withConfig.forEach((row, i) => {
+    for (const [key, value] of Object.entries(row.config?.value ?? {})) {
+      // Each row's filter gets its own name, so one file holds every mistake.
+      if (key === 'filters') merged.filters = { ...merged.filters, [`f${i}`]: (value as { f: unknown }).f }
+      else merged[key] = { ...merged[key], ...(value as object) }
+    }
+  })
+  await writeFile(file, JSON.stringify(merged))
+  const run = await promisify(execFile)(process.execPath, [join(root, 'packages/gateway/dist/cli.js'), 'validate', '--config', file])
+    .then(() => assert.fail('wafer validate accepted the file'), (err: { code: number, stderr: string }) => err)
+  assert.equal(run.code, 1)
+  for (const [i, row] of withConfig.entries()) {
+    const path = (row.config?.path ?? '').replace('/filters/f/', `/filters/f${i}/`)
+    const programmatic = problemAt(await failure(async () => expressWafer({ filters: { f: { module } }, ...row.options } as never)), row.path, OPTIONS)
+    const expected = answer(programmatic).replace(' (allowed: ...)', '')
+    assert.ok(run.stderr.includes(`${path}: ${expected}`), `${path}: ${expected}\n${run.stderr}`)
+  }
+})
 
 test('createWafer lists every problem at once, each with its path and the value found', async () => {
   const err = await failure(async () => createWafer({

@@ -113,7 +113,7 @@ export function resolveAdapterOptions (adapter: AdapterName, options: unknown): 
   checkOptions(adapter, options)
   const o = options as AdapterOptions
   return Object.freeze({
-    chain: o.chain,
+    chain: Array.isArray(o.chain) ? Object.freeze([...o.chain]) : o.chain,
     watch: o.watch ?? d.adapter.watch,
     bodyLimit: o.bodyLimit ?? d.adapter.bodyLimit,
     responseBodyLimit: o.responseBodyLimit ?? d.adapter.responseBodyLimit,
