@@ -36,7 +36,12 @@ function hasPnpm () {
 if (values['no-build'] !== true) {
   for (const pkg of TS_PACKAGES) {
     rmSync(join(root, 'packages', pkg, 'dist'), { recursive: true, force: true })
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'packages', pkg)], { cwd: root, stdio: 'inherit' })
+    try {
+      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'packages', pkg)], { cwd: root, stdio: 'inherit' })
+    } catch {
+      console.error(`pack: packages/${pkg} does not build (the errors are above); nothing was packed`)
+      process.exit(1)
+    }
   }
 }
 
