@@ -90,6 +90,7 @@ for (const p of list) {
   console.log(`${p.filename}  ${paths.size} files`)
 }
 if (problems.length > 0) {
-  console.error(`pack: ${problems.length} problems:\n  - ${problems.join('\n  - ')}`)
+  for (const p of list) rmSync(p.filename, { force: true }) // nobody installs what failed the check
+  console.error(`pack: ${problems.length} problems, no tarball kept:\n  - ${problems.join('\n  - ')}`)
   process.exit(1)
 }
