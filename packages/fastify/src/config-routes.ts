@@ -4,6 +4,7 @@ import { WaferError, type Wafer } from '@wafer/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
 import { routeChainName, type ConfigData } from './config-reload.js'
 import { generationOf } from './hooks.js'
+import { dropClientHopByHop, dropHopByHop } from './hop-by-hop.js'
 
 /** A route from a gateway config, as `loadConfig()` resolves it (docs/config.md). */
 export interface ConfigRoute {
@@ -33,14 +34,21 @@ const TIMEOUTS = new Set(['FST_REPLY_FROM_GATEWAY_TIMEOUT', 'UND_ERR_HEADERS_TIM
 
 /**
  * Registers a config's routes in their own encapsulated scope: bodies are passed through as
- * bytes (no JSON re-serialisation on the way to the upstream), and proxying uses
- * @fastify/reply-from (undici).
+ * bytes (no JSON re-serialisation on the way to the upstream), hop-by-hop headers are dropped in
+ * both directions, and proxying uses @fastify/reply-from (undici). docs/config.md, "What the
+ * gateway forwards", states what reaches the upstream.
  */
 export async function configRoutes (scope: FastifyInstance, options: ConfigRoutesOptions): Promise<void> {
   const { routes, observer, wafer } = options
   // The gateway forwards bodies as received (after filters), whatever their type.
   scope.removeAllContentTypeParsers()
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => { done(null, body) })
+  // Scope hooks run before the route-level ones that run the chain: filters never see the
+  // client's hop-by-hop headers, and what they set cannot be nominated away by the client.
+  scope.addHook('onRequest', (request, _reply, done) => {
+    dropClientHopByHop(request.headers)
+    done()
+  })
   if (routes.some((r) => r.upstream !== undefined)) {
     await scope.register(replyFrom, { undici: { connections: 128, keepAliveTimeout: 10_000 }, disableRequestLogging: true })
   }
@@ -89,10 +97,16 @@ function proxy (route: ConfigRoute, request: FastifyRequest, reply: FastifyReply
   const upstream = route.upstream as NonNullable<ConfigRoute['upstream']>
   const base = upstream.url.endsWith('/') ? upstream.url.slice(0, -1) : upstream.url
   const label = `${base} (route ${route.index}, ${route.match.path})`
+  // The exact bytes the client sent (or a filter left), never re-encoded: reply-from would
+  // JSON-encode a Buffer and cut the content-type's parameters. An empty Buffer is a body too.
+  const body = request.body as Buffer | undefined
+  const contentType = request.headers['content-type']
   try {
     reply.from(base + request.url, {
       timeout: upstream.timeoutMs,
-      rewriteRequestHeaders: (req, headers) => forwardedHeaders(req as FastifyRequest, headers),
+      ...(body === undefined ? {} : { body, contentType: contentType ?? 'application/octet-stream' }),
+      rewriteRequestHeaders: (req, headers) => forwardedHeaders(req as FastifyRequest, headers, contentType),
+      rewriteHeaders: (headers) => dropHopByHop({ ...headers }),
       onResponse: (_req, rep, res) => {
         observer?.onUpstreamResponse?.(route, res.statusCode)
         rep.send(res.stream)
@@ -121,7 +135,16 @@ function sendError (reply: FastifyReply, status: number, code: string, message: 
     .send(JSON.stringify({ statusCode: status, code, error: STATUS_CODES[status], message }))
 }
 
-function forwardedHeaders (request: FastifyRequest, headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+/**
+ * The request headers the upstream gets: the filtered request's, without hop-by-hop fields or
+ * `Expect` (the gateway answered it), with the client's content-type as sent, and x-forwarded-*.
+ */
+function forwardedHeaders (request: FastifyRequest, headers: Record<string, string | string[] | undefined>,
+  contentType: string | undefined): Record<string, string | string[] | undefined> {
+  dropHopByHop(headers)
+  delete headers.expect
+  if (contentType === undefined) delete headers['content-type']
+  else headers['content-type'] = contentType
   const prior = headers['x-forwarded-for']
   return {
     ...headers,
