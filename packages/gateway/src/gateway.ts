@@ -4,7 +4,7 @@ import { loadConfig, MemoryStore, WaferError, type GatewayConfig, type KvStore, 
 import { RedisStore } from '@wafer/redis-store'
 import wafer from '@wafer/fastify'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import { adminServer } from './admin.js'
+import { adminServer, adminToken } from './admin.js'
 import { GatewayMetrics } from './metrics.js'
 
 export interface GatewayOptions {
@@ -52,6 +52,8 @@ export class Gateway {
   /** Validates the config and loads every filter; throws a coded error before anything listens. */
   static async create (options: GatewayOptions): Promise<Gateway> {
     const config = await loadConfig(options.config)
+    // Before any filter loads: an unusable admin token must not leave a half-built gateway behind.
+    if (options.admin ?? config.admin.enabled) adminToken(config.admin.token, process.env)
     const { server } = config
     const metrics = new GatewayMetrics()
     const headerLimit = server.headerLimit
