@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { Exchange, isRefusal, normalizePath, normalizeRequestTarget } from '@wafer/core'
+import { Exchange } from '../src/http/exchange.ts'
 import { applyRequestPatch, OutputError } from '../src/http/patch.ts'
+import { isRefusal, normalizePath, normalizeRequestTarget } from '../src/http/request-target.ts'
 import { silent } from '../../../test/support/index.ts'
 
 const refused = (url: string): boolean => isRefusal(normalizeRequestTarget(url))
