@@ -91,9 +91,13 @@ export class Filter {
    */
   static async load (options: ResolvedFilterOptions, ctx: FilterContext, read?: { bytes: Uint8Array, source: string }): Promise<Filter> {
     const { bytes, source } = read ?? await readModuleSource(options.module)
-    const compiled = await ctx.cache.compile(bytes, source, sandboxTransform(options))
-    const guestAbi = selectAbi(compiled.info, source)
-    const abi = guestAbi.validate(compiled.info, source, options.capabilities)
+    // The ABI, imports and capabilities are checked on the module as given, before the sandbox
+    // instrumentation that can take seconds: a refused module is refused in milliseconds.
+    const original = await ctx.cache.compile(bytes, source)
+    const guestAbi = selectAbi(original.info, source)
+    const abi = guestAbi.validate(original.info, source, options.capabilities)
+    const transform = sandboxTransform(options, ctx.logger, source, bytes.length)
+    const compiled = transform === undefined ? original : await ctx.cache.compile(bytes, source, transform)
     const host = { filter: options.name, source, store: ctx.store, logger: ctx.logger.child({ filter: options.name }), limits: options.limits }
     let needs: FilterNeeds | undefined
     const pool = new InstancePool<GuestInstance>(options.name, () => {
@@ -233,15 +237,17 @@ export function filterFingerprint (sha256: string, options: ResolvedFilterOption
 }
 
 /** The load-time rewrite a filter's limits ask for: fuel metering and/or a memory cap. */
-function sandboxTransform (options: ResolvedFilterOptions): ModuleTransform | undefined {
+function sandboxTransform (options: ResolvedFilterOptions, logger: WaferLogger, source: string, size: number): ModuleTransform | undefined {
   const { fuel, memoryPages } = options.limits
   if (fuel === undefined && memoryPages === undefined) return undefined
   return {
     key: `fuel=${fuel !== undefined};pages=${String(memoryPages)}`,
     apply: async (bytes) => {
-      // binaryen is large: the cache loads it only for a module it has not seen.
       const { instrumentCached } = await import('../sandbox/instrument-cache.js')
-      return instrumentCached(bytes, { fuel: fuel !== undefined, ...(memoryPages === undefined ? {} : { memoryPages }) })
+      const onMiss = (): void => {
+        logger.debug({ filter: options.name, size }, `filter "${options.name}": instrumenting ${source} (${size} bytes) for the sandbox on a worker thread; not in the instrumentation cache`)
+      }
+      return instrumentCached(bytes, { fuel: fuel !== undefined, ...(memoryPages === undefined ? {} : { memoryPages }) }, { onMiss })
     }
   }
 }
@@ -253,6 +259,7 @@ export function failureReason (code: string | undefined): string {
     case 'WAFER_ERR_FILTER_FUEL': return 'fuel'
     case 'WAFER_ERR_FILTER_MEMORY': return 'memory'
     case 'WAFER_ERR_FILTER_DEADLINE': return 'deadline'
+    case 'WAFER_ERR_FILTER_RESUMES': return 'resumes'
     case 'WAFER_ERR_STATE': return 'state'
     case 'WAFER_ERR_POOL_EXHAUSTED': return 'busy'
     case 'WAFER_ERR_FILTER_CLOSED': return 'closed'

@@ -43,26 +43,33 @@ export class ModuleCache {
   /**
    * Compiles `bytes`, or the result of `transform` on them. The cache key is the sha256 of the
    * bytes as given plus the transform's key, so an instrumented module is built once per
-   * module and settings.
+   * module and settings. The module as given is compiled (and so validated) first, and shared
+   * by every transform of it: a caller checks its imports and exports with
+   * `compile(bytes, source)` before paying for a transform.
    */
   compile (bytes: Uint8Array, source: string, transform?: ModuleTransform): Promise<CompiledModule> {
-    const sha256 = createHash('sha256').update(bytes).digest('hex')
-    const key = transform === undefined ? sha256 : `${sha256}:${transform.key}`
-    let entry = this.#cache.get(key)
-    if (entry === undefined) {
-      entry = compile(bytes, source, sha256, transform)
-      this.#cache.set(key, entry)
-      entry.catch(() => this.#cache.delete(key))
-    }
-    return entry
+    return this.#entry(createHash('sha256').update(bytes).digest('hex'), bytes, source, transform)
   }
 
   get size (): number {
     return this.#cache.size
   }
+
+  #entry (sha256: string, bytes: Uint8Array, source: string, transform: ModuleTransform | undefined): Promise<CompiledModule> {
+    const key = transform === undefined ? sha256 : `${sha256}:${transform.key}`
+    let entry = this.#cache.get(key)
+    if (entry === undefined) {
+      entry = transform === undefined
+        ? compile(bytes, source, sha256)
+        : this.#entry(sha256, bytes, source, undefined).then((original) => transformed(original, bytes, source, transform))
+      this.#cache.set(key, entry)
+      entry.catch(() => this.#cache.delete(key))
+    }
+    return entry
+  }
 }
 
-async function compile (bytes: Uint8Array, source: string, sha256: string, transform: ModuleTransform | undefined): Promise<CompiledModule> {
+async function compile (bytes: Uint8Array, source: string, sha256: string): Promise<CompiledModule> {
   let module: WebAssembly.Module
   try {
     // The original must be valid wasm before anything rewrites it.
@@ -77,12 +84,14 @@ async function compile (bytes: Uint8Array, source: string, sha256: string, trans
   } catch (err) {
     throw waferError('WAFER_ERR_MODULE_INVALID', [source, describe(err)], { cause: err })
   }
-  if (transform !== undefined) {
-    try {
-      module = await WebAssembly.compile(await transform.apply(bytes) as Uint8Array<ArrayBuffer>)
-    } catch (err) {
-      throw waferError('WAFER_ERR_MODULE_LIMITS', [source, describe(err)], { cause: err })
-    }
-  }
   return { sha256, size: bytes.length, module, info }
+}
+
+async function transformed (original: CompiledModule, bytes: Uint8Array, source: string, transform: ModuleTransform): Promise<CompiledModule> {
+  try {
+    const module = await WebAssembly.compile(await transform.apply(bytes) as Uint8Array<ArrayBuffer>)
+    return { ...original, module }
+  } catch (err) {
+    throw waferError('WAFER_ERR_MODULE_LIMITS', [source, describe(err)], { cause: err })
+  }
 }
