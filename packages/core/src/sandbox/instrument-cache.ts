@@ -1,23 +1,31 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { InstrumentOptions } from './instrument.js'
+import { instrumentOffThread } from './instrument-pool.js'
+
+export interface InstrumentCachedOptions {
+  /** Called when the module is not in the cache and is about to be instrumented (the slow path). */
+  onMiss?: () => void
+}
 
 /**
  * Instrumented modules kept on disk, so a restart (or another process: a cluster worker, a
  * test file) does not load binaryen.js (15 MB, hundreds of ms) and re-run the pass for a module
- * it has already seen. The key covers the module's bytes, the options, this sandbox's own
- * source and the binaryen version: a changed instrumenter never reads an old result.
+ * it has already seen. The key covers the module's bytes, the options, every source file the
+ * instrumenter is built from (instrumenterVersion) and the binaryen version: a changed
+ * instrumenter never reads an old result.
  *
  * The directory is `WAFER_CACHE_DIR`, else `~/.cache/wafer` (per user, not a shared /tmp, so
  * another user cannot plant a module there). `WAFER_CACHE_DIR=off` disables it. Failing to read
  * or write the cache only costs time: the module is instrumented in memory as without it.
+ * Instrumenting runs on a worker thread (instrument-pool.ts).
  */
-export async function instrumentCached (bytes: Uint8Array, options: InstrumentOptions): Promise<Uint8Array> {
+export async function instrumentCached (bytes: Uint8Array, options: InstrumentOptions, hooks: InstrumentCachedOptions = {}): Promise<Uint8Array> {
   const dir = cacheDir()
   const file = dir === undefined ? undefined : join(dir, `${entryKey(bytes, options)}.wasm`)
   if (file !== undefined) {
@@ -28,8 +36,8 @@ export async function instrumentCached (bytes: Uint8Array, options: InstrumentOp
       // not cached yet
     }
   }
-  const { instrumentModule } = await import('./instrument.js')
-  const { bytes: out } = await instrumentModule(bytes, options)
+  hooks.onMiss?.()
+  const out = await instrumentOffThread(bytes, options)
   if (file !== undefined) {
     try {
       await mkdir(dirname(file), { recursive: true })
@@ -44,7 +52,7 @@ export async function instrumentCached (bytes: Uint8Array, options: InstrumentOp
   return out
 }
 
-function cacheDir (): string | undefined {
+export function cacheDir (): string | undefined {
   const configured = process.env.WAFER_CACHE_DIR
   if (configured === 'off') return undefined
   if (configured !== undefined && configured !== '') return configured
@@ -53,14 +61,16 @@ function cacheDir (): string | undefined {
 
 let version: string | undefined
 
-/** What the output depends on besides the input: this folder's code and binaryen's version. */
-function instrumenterVersion (): string {
+/**
+ * What the output depends on besides the input: the worker's entry point and every module it
+ * imports, transitively (the sandbox, and the binary reader it shares with runtime/), plus
+ * binaryen's version. From dist that is the built .js files, from source the .ts files.
+ */
+export function instrumenterVersion (): string {
   if (version === undefined) {
-    const here = dirname(fileURLToPath(import.meta.url))
-    const hash = createHash('sha256')
-    for (const name of readdirSync(here).filter((n) => /\.(js|ts)$/.test(n) && !n.endsWith('.d.ts')).sort()) {
-      hash.update(name).update(readFileSync(join(here, name)))
-    }
+    const here = fileURLToPath(import.meta.url)
+    const entry = join(dirname(here), here.endsWith('.ts') ? 'instrument-worker.ts' : 'instrument-worker.js')
+    const hash = createHash('sha256').update(sourceDigest(entry))
     try {
       const main = createRequire(import.meta.url).resolve('binaryen')
       hash.update(readFileSync(join(dirname(main), 'package.json')))
@@ -70,6 +80,38 @@ function instrumenterVersion (): string {
     version = hash.digest('hex')
   }
   return version
+}
+
+// Value imports and re-exports of relative modules, static or dynamic; `import type` is erased by the build.
+const STATIC_IMPORT = /(?:^|[\n;])\s*(?:import|export)\s+(type\s+)?[^'"]*?\sfrom\s+['"](\.{1,2}\/[^'"]+)['"]/g
+const DYNAMIC_IMPORT = /\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g
+
+/**
+ * A sha256 over `entry` and every relative module it imports, transitively, in a stable
+ * order. A `.js` specifier that does not exist is read as the `.ts` file next to it (source
+ * under tsx).
+ */
+export function sourceDigest (entry: string): string {
+  const seen = new Set<string>()
+  const pending = [resolve(entry)]
+  while (pending.length > 0) {
+    const file = pending.pop() as string
+    if (seen.has(file)) continue
+    seen.add(file)
+    const text = readFileSync(file, 'utf8')
+    const specifiers = [
+      ...[...text.matchAll(STATIC_IMPORT)].filter((m) => m[1] === undefined).map((m) => m[2] as string),
+      ...[...text.matchAll(DYNAMIC_IMPORT)].map((m) => m[1] as string)
+    ]
+    for (const specifier of specifiers) {
+      const target = resolve(dirname(file), specifier)
+      pending.push(!existsSync(target) && target.endsWith('.js') ? `${target.slice(0, -3)}.ts` : target)
+    }
+  }
+  const root = dirname(resolve(entry))
+  const hash = createHash('sha256')
+  for (const file of [...seen].sort()) hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0')
+  return hash.digest('hex')
 }
 
 function entryKey (bytes: Uint8Array, options: InstrumentOptions): string {

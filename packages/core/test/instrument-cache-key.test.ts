@@ -1,0 +1,31 @@
+// The on-disk instrumentation cache is keyed by the instrumenter's sources: every file the
+// worker's entry point imports, transitively. It once hashed sandbox/ only, so a fix in the
+// binary reader (runtime/wasm-reader.ts) kept serving stale instrumented modules.
+import assert from 'node:assert/strict'
+import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { sourceDigest } from '../src/sandbox/instrument-cache.ts'
+
+const src = join(import.meta.dirname, '../src')
+
+test('the instrumenter key changes with every source that shapes the output, and only with those', async (t) => {
+  const copy = await mkdtemp(join(tmpdir(), 'wafer-key-'))
+  t.after(() => rm(copy, { recursive: true, force: true }))
+  await cp(src, copy, { recursive: true })
+  const entry = join(copy, 'sandbox/instrument-worker.ts')
+  let key = sourceDigest(entry)
+  assert.equal(key, sourceDigest(join(src, 'sandbox/instrument-worker.ts')), 'the same sources, the same key')
+
+  for (const file of ['runtime/wasm-reader.ts', 'runtime/wasm-binary.ts', 'sandbox/fuel-pass.ts', 'sandbox/fuel-plan.ts', 'sandbox/memory-cap.ts', 'sandbox/instrument.ts', 'sandbox/load-binaryen.ts']) {
+    await appendFile(join(copy, file), '\n// changed\n')
+    const next = sourceDigest(entry)
+    assert.notEqual(next, key, `a change to ${file} changes the key`)
+    key = next
+  }
+  for (const file of ['runtime/pool.ts', 'sandbox/budget.ts', 'sandbox/instrument-cache.ts', 'http/exchange.ts']) {
+    await appendFile(join(copy, file), '\n// changed\n')
+    assert.equal(sourceDigest(entry), key, `${file} does not shape the instrumented bytes`)
+  }
+})
