@@ -64,7 +64,12 @@ export class Gateway {
       clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => clientError(err, socket, headerLimit),
       return503OnClosing: true,
       // A request id from the client or a load balancer becomes the log reqId and the filters' `id`.
-      requestIdHeader: 'x-request-id'
+      requestIdHeader: 'x-request-id',
+      // Registering the plugin loads every filter, and a module not in the instrumentation
+      // cache is instrumented first: seconds per MB of wasm. Fastify's default of 10 s per
+      // plugin would fail a large config on a cold cache; the loads have their own bounds
+      // (a coded error for a module that cannot load, fuel for start functions and wafer_init).
+      pluginTimeout: 0
     }) as unknown as FastifyInstance
     const watch = typeof options.config === 'string' && (options.watch ?? config.reload.watch)
     await app.register(wafer, { config: options.config, observer: metrics, watch, store: stateStore(config, app.log, metrics) })
