@@ -39,6 +39,7 @@ const QUESTION = 63
  *   segment once decoded.
  */
 export function normalizePath (path: string): string | TargetRefusal {
+  if (PLAIN_PATH.test(path)) return path
   const scan = scanPath(path, path.length)
   if (scan === PLAIN) return path
   return scan === SLOW ? normalizeEscapesAndDots(path) : scan
@@ -46,6 +47,13 @@ export function normalizePath (path: string): string | TargetRefusal {
 
 const PLAIN = 0
 const SLOW = 1
+
+// The common case in one regular expression (several times faster than a character loop in
+// V8): segments of visible ASCII without `%`, `\`, `#` or `?`, none starting with a dot, and a
+// query of visible ASCII without `#`. Each repetition consumes a `/`, so it cannot backtrack.
+const SEGMENTS = String.raw`(?:\/(?:[^./?#%\\\x00-\x20\x7f-\uffff][^/?#%\\\x00-\x20\x7f-\uffff]*)?)+`
+const PLAIN_PATH = new RegExp(`^${SEGMENTS}$`)
+const PLAIN_TARGET = new RegExp(`^${SEGMENTS}(?:\\?[^#\\x00-\\x20\\x7f-\\uffff]*)?$`)
 
 /** One pass over `s[0, end)`: plain, needs the slow path (escapes, dots), or refused. */
 function scanPath (s: string, end: number): typeof PLAIN | typeof SLOW | TargetRefusal {
@@ -79,6 +87,7 @@ export function queryRefusal (query: string, from = 0): TargetRefusal | undefine
  * Any other form that does not start with `/` (`*`, `host:port`) is refused.
  */
 export function normalizeRequestTarget (url: string): string | TargetRefusal {
+  if (PLAIN_TARGET.test(url)) return url
   if (url.charCodeAt(0) !== SLASH) {
     const origin = originForm(url)
     if (origin === undefined) return refuse('the request target must be a path starting with "/" or an absolute http(s) URL')
