@@ -10,7 +10,7 @@ const PATTERNS: Record<string, string> = {
   [PATH_PATTERN]: 'a path starting with "/", without "?", "#" or spaces',
   [HOST_PATTERN]: 'a host name or [IPv6 address], optionally with :port',
   [HEADER_NAME_PATTERN]: 'an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)',
-  [HEADER_VALUE_PATTERN]: 'a string without CR, LF or NUL',
+  [HEADER_VALUE_PATTERN]: 'a field value: visible ASCII, space, tab or U+0080-U+00FF (no control characters)',
   [URL_PATTERN]: 'an http:// or https:// URL',
   [BIND_PATTERN]: 'an address without spaces'
 }

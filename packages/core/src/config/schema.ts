@@ -11,7 +11,7 @@ import { CAPABILITIES, configDefaults as d, FAILURE_POLICIES, HTTP_METHODS, LOG_
 export const PATH_PATTERN = '^/[^?#\\s]*$'
 export const HOST_PATTERN = '^([A-Za-z0-9_.-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$'
 export const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
-export const HEADER_VALUE_PATTERN = '^[^\\r\\n\\u0000]*$'
+export const HEADER_VALUE_PATTERN = '^[\\t\\u0020-\\u007e\\u0080-\\u00ff]*$'
 export const URL_PATTERN = '^https?://'
 export const BIND_PATTERN = '^\\S+$'
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$'
@@ -123,7 +123,7 @@ const route = closed('A route: which requests it matches, the filters they go th
       type: 'object',
       description: 'Response headers, name -> value.',
       propertyNames: { type: 'string', description: 'An HTTP header name (a token).', pattern: HEADER_NAME_PATTERN },
-      additionalProperties: { type: 'string', description: 'A header value, without CR, LF or NUL.', pattern: HEADER_VALUE_PATTERN },
+      additionalProperties: { type: 'string', description: 'A header value: an RFC 9110 field value (visible ASCII, space, tab, U+0080-U+00FF).', pattern: HEADER_VALUE_PATTERN },
       default: {}
     },
     body: { type: 'string', description: 'Response body.', default: d.respond.body }

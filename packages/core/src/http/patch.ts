@@ -1,4 +1,5 @@
 import type { Exchange, HeaderValue, ResponseHeaders } from './exchange.js'
+import { fieldValueProblem, isToken, isWellFormedText } from './field-syntax.js'
 import { isRefusal, normalizePath, queryRefusal } from './request-target.js'
 
 /** A response produced by a filter (or by a failure policy) instead of the route's. */
@@ -15,22 +16,20 @@ export const CONTINUE: Decision = Object.freeze({ respond: false })
 /** Thrown for output that breaks the ABI's shape rules; the glue wraps it in a coded error. */
 export class OutputError extends Error {}
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-// eslint-disable-next-line no-control-regex
-const BAD_VALUE = /[\r\n\0]/
 
 function isObject (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 function headerName (name: string, where: string): string {
-  if (!TOKEN.test(name)) throw new OutputError(`${where}: header name ${JSON.stringify(name)} is not an HTTP token`)
+  if (!isToken(name)) throw new OutputError(`${where}: header name ${JSON.stringify(name)} is not an HTTP token`)
   return name.toLowerCase()
 }
 
 function headerValue (value: unknown, name: string, where: string): HeaderValue {
   if (typeof value === 'string') {
-    if (BAD_VALUE.test(value)) throw new OutputError(`${where}: value of header "${name}" contains CR, LF or NUL`)
+    const problem = fieldValueProblem(value)
+    if (problem !== undefined) throw new OutputError(`${where}: the value of header "${name}" ${problem}`)
     return value
   }
   if (Array.isArray(value) && value.length > 0) {
@@ -73,6 +72,13 @@ function optionalString (value: unknown, where: string): string | undefined {
   return value
 }
 
+/** A body string: sent as UTF-8, so it must be representable in it. */
+function optionalBody (value: unknown): string | undefined {
+  const body = optionalString(value, '"body"')
+  if (body !== undefined && !isWellFormedText(body)) throw new OutputError('"body" contains a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair), which UTF-8 cannot encode')
+  return body
+}
+
 function checkKeys (obj: Record<string, unknown>, allowed: readonly string[], what: string): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) throw new OutputError(`${what} has unknown field "${key}"; allowed: ${allowed.join(', ')}`)
@@ -112,7 +118,7 @@ export function parseLocalResponse (value: unknown): LocalResponse {
   if (!isObject(value)) throw new OutputError('a respond output must be a JSON object')
   checkKeys(value, RESPONSE_KEYS, 'the respond output')
   const headers = value.headers === undefined ? {} : headerMap(value.headers, '"headers"')
-  const body = optionalString(value.body, '"body"')
+  const body = optionalBody(value.body)
   if (body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'text/plain; charset=utf-8'
   return { status: status(value.status, 200, '"status"'), headers, body }
 }
@@ -131,7 +137,7 @@ export function applyRequestPatch (ex: Exchange, value: unknown, bodyAllowed: bo
   const query = optionalString(value.query, '"query"')
   const badQuery = query === undefined ? undefined : queryRefusal(query)
   if (badQuery !== undefined) throw new OutputError(`"query" is refused: ${badQuery.refused}, got ${JSON.stringify(query)}`)
-  const body = optionalString(value.body, '"body"')
+  const body = optionalBody(value.body)
   if (body !== undefined && !bodyAllowed) {
     throw new OutputError('"body" can only be set by a filter that declared NEEDS_REQUEST_BODY')
   }
@@ -160,10 +166,10 @@ export function applyResponsePatch (ex: Exchange, value: unknown, bodyAllowed: b
   if (res === undefined) throw new Error('applyResponsePatch() called outside the response phase')
   if (!isObject(value)) throw new OutputError('a continue output must be a JSON object (a response patch)')
   checkKeys(value, RESPONSE_PATCH_KEYS, 'the response patch')
-  const newStatus = value.status === undefined ? undefined : status(value.status, 100, '"status"')
+  const newStatus = value.status === undefined ? undefined : status(value.status, 200, '"status"')
   const remove = value.removeHeaders === undefined ? undefined : nameList(value.removeHeaders, '"removeHeaders"')
   const set = value.setHeaders === undefined ? undefined : headerMap(value.setHeaders, '"setHeaders"')
-  const body = optionalString(value.body, '"body"')
+  const body = optionalBody(value.body)
   if (body !== undefined && !bodyAllowed) {
     throw new OutputError('"body" can only be set by a filter that declared NEEDS_RESPONSE_BODY')
   }
