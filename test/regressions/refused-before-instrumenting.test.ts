@@ -29,7 +29,7 @@ for (const { marker, code } of refused) {
     const { logger, lines } = captureLogger()
     const app = Fastify({ loggerInstance: logger })
     t.after(() => app.close())
-    await assert.rejects(app.register(wafer, { filters: { big: { module } } }).ready(), { code, message: /big\.wasm/ })
+    await assert.rejects(async () => { await app.register(wafer, { filters: { big: { module } } }).ready() }, { code, message: /big\.wasm/ })
     assert.equal(lines.some((l) => /instrumenting/.test(l.msg)), false, 'no instrumentation was started')
     assert.deepEqual(await readdir(cache).catch(() => []), [], 'nothing was written to the instrumentation cache')
   })
