@@ -40,7 +40,7 @@ export function instrumentOffThread (bytes: Uint8Array, options: InstrumentOptio
 }
 
 /** How many workers may run at once: one per core, at most MAX_WORKERS. */
-export function poolSize (): number {
+function poolSize (): number {
   return Math.max(1, Math.min(availableParallelism(), MAX_WORKERS))
 }
 
