@@ -99,3 +99,28 @@ test('a config that fails the schema, reloaded 20 times by POST and SIGHUP, is r
   child.kill('SIGTERM')
   assert.equal(await exited, 0)
 })
+
+test('with the file watch on, a typo written while the gateway runs is refused, and fixing it applies', { timeout: 60_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'wafer-reload-watch-'))
+  const file = join(dir, 'gateway.json')
+  const config = (body: string, extra: object = {}): string => JSON.stringify({
+    server: { port: 0 },
+    admin: { port: 0 },
+    reload: { watch: true, debounceMs: 20 },
+    filters: { noop: { module: fixture('noop'), ...extra } },
+    routes: [{ match: { path: '/v', type: 'exact' }, chain: ['noop'], respond: { status: 200, body } }]
+  })
+  await writeFile(file, config('one'))
+  const { child, url, output } = await serve(t, ['--config', file])
+  for (let i = 1; i <= 3; i++) {
+    await writeFile(file, config(`broken ${i}`, { failurPolicy: 'fail-open' }))
+    const lines = await until(child, output, (l) => failedLines(l).length >= i)
+    const logged = (failedLines(lines).at(-1)?.reload as Report).error as Failure
+    assert.deepEqual(logged.problems?.map((p) => p.path), ['/filters/noop/failurPolicy'])
+  }
+  await writeFile(file, config('two'))
+  await until(child, output, (l) => l.some((x) => x.msg.startsWith('reload: generation 1 -> 2')))
+  assert.equal(await (await fetch(`${url}/v`)).text(), 'two')
+  assert.equal(child.exitCode, null)
+  assert.doesNotMatch(output(), /TypeError|Unhandled|circular-ref-tag/)
+})

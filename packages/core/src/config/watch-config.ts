@@ -2,6 +2,13 @@ import { watch, type FSWatcher } from 'chokidar'
 import { describe } from '../errors.js'
 import type { WaferLogger } from '../logger.js'
 
+/**
+ * chokidar drops a file's change events for 50 ms after it reports one. A reload that read the
+ * file sooner could miss the end of the write and never hear of it, so the watch always waits
+ * longer than that.
+ */
+const SETTLE_MS = 60
+
 export interface ConfigWatcher {
   /** Resolves once the initial scan is done: changes before it could be missed. */
   ready: Promise<void>
@@ -13,7 +20,7 @@ export interface ConfigWatcher {
  * quiet (editors and build tools write several times, often by renaming a new file over the
  * old). Changes during a reload queue one more. After each reload the watched files follow
  * `files()`, so a module a new config adds is watched, and one it drops is not. `debounceMs`
- * may be a function, read at each change, so a reload can change it.
+ * may be a function, read at each change, so a reload can change it; under 60 it acts as 60.
  */
 export function watchConfig (files: () => string[], reload: () => Promise<unknown>,
   options: { debounceMs: number | (() => number), log: WaferLogger }): ConfigWatcher {
@@ -52,7 +59,8 @@ export function watchConfig (files: () => string[], reload: () => Promise<unknow
   watcher.on('all', (event, path) => {
     options.log.debug({ event, path }, `config watch: ${event} ${path}`)
     if (timer !== undefined) clearTimeout(timer)
-    timer = setTimeout(run, typeof options.debounceMs === 'function' ? options.debounceMs() : options.debounceMs)
+    const debounceMs = typeof options.debounceMs === 'function' ? options.debounceMs() : options.debounceMs
+    timer = setTimeout(run, Math.max(debounceMs, SETTLE_MS))
   })
   watcher.on('error', (err) => { options.log.warn({ err }, 'config watch error') })
   const ready = new Promise<void>((resolve) => { watcher.once('ready', () => resolve()) })
