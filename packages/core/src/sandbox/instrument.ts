@@ -83,16 +83,20 @@ async function meter (bytes: Uint8Array, startFuel: number): Promise<Uint8Array<
   try {
     if (mod.validate() !== 1) throw new Error('binaryen rejects the module: it uses a WebAssembly feature the sandbox does not meter (threads, exceptions, GC, memory64, ...)')
     addFuelMetering(binaryen, kinds, mod, startFuel)
-    if (mod.validate() !== 1) throw new Error('the instrumented module does not validate (a bug in the fuel pass)')
     // Keep function names for stack traces when the input had them; binaryen's switch is global.
     const names = customSectionNames(bytes).includes('name')
     const debugInfo = binaryen.getDebugInfo()
     binaryen.setDebugInfo(names)
+    let out: Uint8Array<ArrayBuffer>
     try {
-      return mod.emitBinary() as Uint8Array<ArrayBuffer>
+      out = mod.emitBinary() as Uint8Array<ArrayBuffer>
     } finally {
       binaryen.setDebugInfo(debugInfo)
     }
+    // V8 validates the output some 30 times faster than binaryen's validator (8 against 250 ms
+    // for a 3 MB module), and it is the validator the module must pass.
+    if (!WebAssembly.validate(out)) throw new Error('the instrumented module does not validate (a bug in the fuel pass)')
+    return out
   } finally {
     mod.dispose()
   }
