@@ -110,8 +110,10 @@ export function isLoopback (host: string): boolean {
   const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
   if (h === 'localhost') return true
   if (isIPv4(h)) return h.startsWith('127.')
-  if (isIPv6(h)) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h)
-  return false
+  if (!isIPv6(h) || h.includes('%')) return false
+  // The URL parser writes an IPv6 address one way: ::1, and ::ffff:7fxx:xxxx for 127.x.x.x.
+  const canonical = new URL(`http://[${h}]/`).hostname.slice(1, -1)
+  return canonical === '::1' || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(canonical)
 }
 
 function bearer (header: string | undefined): string | undefined {

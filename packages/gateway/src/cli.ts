@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { validateConfig } from '@wafer/core'
 import cluster from 'node:cluster'
 import { isClusterWorker, runPrimary, serveWorker } from './cluster.js'
+import { adminToken } from './admin.js'
 import { Gateway } from './gateway.js'
 import { formatReport, inspectModule } from './inspect.js'
 
@@ -89,7 +90,11 @@ async function main (argv: string[]): Promise<void> {
     try {
       // Every problem at once, each at its JSON path; then the gateway as `serve` would build it.
       await validateConfig(config)
-      gateway = await Gateway.create({ config, logger: pino({ level: 'silent' }), watch: false })
+      // The admin token's environment variable belongs to where it is served, not to CI: a
+      // token written in the file is checked, one read from the environment is not.
+      gateway = await Gateway.create({ config, logger: pino({ level: 'silent' }), watch: false, admin: false })
+      const { token } = gateway.config.admin
+      if (typeof token === 'string') adminToken(token, {})
     } catch (err) {
       fail(`✗ ${(err as Error).message}`)
     }
