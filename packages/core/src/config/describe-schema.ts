@@ -1,6 +1,6 @@
 import { NAME_PATTERN } from './defaults.js'
 import { HOST_VALUES, type HostValue } from './host-values.js'
-import { BIND_PATTERN, HEADER_NAME_PATTERN, HEADER_VALUE_PATTERN, HOST_PATTERN, PATH_PATTERN, URL_PATTERN } from './schema.js'
+import { BIND_PATTERN, ENV_NAME_PATTERN, HEADER_NAME_PATTERN, HEADER_VALUE_PATTERN, HOST_PATTERN, PATH_PATTERN, URL_PATTERN } from './schema.js'
 
 type Node = Readonly<Record<string, unknown>>
 
@@ -12,7 +12,8 @@ const PATTERNS: Record<string, string> = {
   [HEADER_NAME_PATTERN]: 'an HTTP header name (letters, digits and !#$%&\'*+.^_`|~-)',
   [HEADER_VALUE_PATTERN]: 'a field value: visible ASCII, space, tab or U+0080-U+00FF (no control characters)',
   [URL_PATTERN]: 'an http:// or https:// URL',
-  [BIND_PATTERN]: 'an address without spaces'
+  [BIND_PATTERN]: 'an address without spaces',
+  [ENV_NAME_PATTERN]: 'an environment variable name (letters, digits and "_", not starting with a digit)'
 }
 
 const list = (values: readonly unknown[]): string => values.map((v) => JSON.stringify(v)).join(', ')
