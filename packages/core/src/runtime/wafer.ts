@@ -12,7 +12,7 @@ import { resolveFilters, type FilterOptions, type ResolvedFilterOptions } from '
 import { Generation, type ChainSpec } from './generation.js'
 import { ModuleCache, readModuleSource } from './module-cache.js'
 import type { WaferObserver } from './observer.js'
-import type { ReloadFailure, ReloadReport } from './reload-report.js'
+import { failedReport, loggable, type ReloadFailure, type ReloadReport } from './reload-report.js'
 
 /** What a generation is built from: the part of the options a reload may change. */
 export interface WaferDefinition {
@@ -328,49 +328,6 @@ function checkDrainTimeout (value: unknown): number {
     throw waferError('WAFER_ERR_OPTIONS_INVALID', [`"drainTimeoutMs" must be a non-negative integer, got ${JSON.stringify(value)}`])
   }
   return value as number
-}
-
-/** A failed reload's report: the error as plain data, every line of its message and every config problem. */
-function failedReport (err: unknown, generation: number, at: string, durationMs: number): ReloadReport {
-  return { outcome: 'failed', at, durationMs, from: generation, to: generation, loaded: [], removed: [], error: reloadFailure(err) }
-}
-
-function reloadFailure (err: unknown): ReloadFailure {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown, file?: unknown, errors?: unknown }
-  const failure: ReloadFailure = {
-    code: typeof e.code === 'string' ? e.code : 'WAFER_ERR_INTERNAL',
-    message: messageOf(err)
-  }
-  if (typeof e.file === 'string') failure.file = e.file
-  if (failure.code === 'WAFER_ERR_CONFIG_INVALID' && Array.isArray(e.errors)) {
-    failure.problems = e.errors.map((p: { path?: unknown, message?: unknown }) => ({ path: String(p?.path), message: String(p?.message) }))
-  }
-  return failure
-}
-
-function messageOf (err: unknown): string {
-  if (err instanceof Error) return err.message
-  try {
-    return String(err)
-  } catch {
-    return Object.prototype.toString.call(err)
-  }
-}
-
-/**
- * An error as a fresh object for the log line: type, code, message, stack and causes. Without a
- * prototype, so pino's serializer takes `type` as it is instead of naming the constructor.
- */
-function loggable (err: unknown, depth = 0): unknown {
-  if (!(err instanceof Error)) return Object.assign(Object.create(null) as object, { type: typeof err, message: messageOf(err) })
-  const { code } = err as { code?: unknown }
-  return Object.assign(Object.create(null) as object, {
-    type: err.name,
-    ...(typeof code === 'string' ? { code } : {}),
-    message: err.message,
-    stack: err.stack,
-    ...(err.cause !== undefined && depth < 4 ? { cause: loggable(err.cause, depth + 1) } : {})
-  })
 }
 
 function fingerprintOf (bytes: Uint8Array, options: ResolvedFilterOptions): string {
