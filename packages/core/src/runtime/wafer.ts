@@ -146,8 +146,9 @@ export class Wafer {
    * at a time, in call order. `definition` may be a loader, called when this reload's turn comes.
    */
   reload (definition: ReloadDefinition | (() => Promise<ReloadDefinition>)): Promise<ReloadReport> {
-    const from = this.#current.id
-    const run = this.#queue.then(() => this.#reload(definition)).catch((err: unknown) => this.#settle(failedReport(err, from, new Date().toISOString(), 0)))
+    // #reload turns every failure into a report; the catch is for a failure in that itself.
+    const run = this.#queue.then(() => this.#reload(definition))
+      .catch((err: unknown) => this.#settle(failedReport(err, this.#current.id, new Date().toISOString(), 0)))
     this.#queue = run.then(noop, noop)
     return run
   }
