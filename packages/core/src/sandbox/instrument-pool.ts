@@ -11,9 +11,15 @@ import type { InstrumentReply, InstrumentTask } from './instrument-worker.js'
  * Workers are started on demand, up to one per core (at most MAX_WORKERS), each loading
  * binaryen once. A worker with nothing to do does not keep the process alive, and stops after
  * IDLE_MS so an idle server does not hold binaryen's memory.
+ *
+ * Another worker is started only when the modules waiting for one add up to EXTRA_WORKER_BYTES:
+ * a worker costs about a second of CPU before it is fast (loading binaryen, warming up its JIT),
+ * while a warm one instruments about 1 MB/s. Below that, on two cores, a second worker made
+ * the example app's cold start slower, not faster (docs/benchmarks.md, Cold start).
  */
 const MAX_WORKERS = 4
 const IDLE_MS = 10_000
+const EXTRA_WORKER_BYTES = 1024 * 1024
 
 interface Job {
   task: InstrumentTask
@@ -46,10 +52,18 @@ function poolSize (): number {
 
 function dispatch (): void {
   while (queue.length > 0) {
-    const slot = slots.find((s) => s.job === undefined) ?? (slots.length < poolSize() ? start() : undefined)
+    const slot = slots.find((s) => s.job === undefined) ?? (worthAnotherWorker() ? start() : undefined)
     if (slot === undefined) return
     run(slot, queue.shift() as Job)
   }
+}
+
+function worthAnotherWorker (): boolean {
+  if (slots.length === 0) return true
+  if (slots.length >= poolSize()) return false
+  let waiting = 0
+  for (const job of queue) waiting += job.task.bytes.length
+  return waiting >= EXTRA_WORKER_BYTES
 }
 
 function run (slot: Slot, job: Job): void {
