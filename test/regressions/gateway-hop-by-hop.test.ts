@@ -48,7 +48,8 @@ test('hop-by-hop fields are dropped from the request and from the response', asy
   for (const path of ['/api/items', '/public/items']) {
     const res = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: gw.test\r\nx-api-key: k1\r\n` +
       'Connection: close, x-client-hop\r\nKeep-Alive: timeout=1\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\n' +
-      'Trailer: x-sum\r\nUpgrade: websocket\r\nx-client-hop: 1\r\nx-end-to-end: 1\r\n\r\n')
+      'Trailer: x-sum\r\nUpgrade: websocket\r\nx-client-hop: 1\r\nx-end-to-end: 1\r\n' +
+      'x-forwarded-for: 10.9.9.9\r\nx-forwarded-proto: https\r\nx-forwarded-host: evil.example\r\n\r\n')
     assert.equal(res.status, 200, path)
     const seen = up.received.at(-1)
     for (const name of [...HOP_BY_HOP.filter((n) => n !== 'connection'), 'x-client-hop']) {
@@ -56,6 +57,11 @@ test('hop-by-hop fields are dropped from the request and from the response', asy
     }
     assert.notEqual(seen?.headers.connection, 'close', `${path}: the gateway's own connection to the upstream`)
     assert.equal(seen?.headers['x-end-to-end'], '1')
+    // What docs/config.md says the gateway adds and replaces.
+    assert.equal(seen?.headers.host, new URL(up.url).host)
+    assert.equal(seen?.headers['x-forwarded-for'], '10.9.9.9, 127.0.0.1', 'appended to the client\'s')
+    assert.equal(seen?.headers['x-forwarded-proto'], 'http', 'replaced')
+    assert.equal(seen?.headers['x-forwarded-host'], 'gw.test', 'replaced by the Host the client sent')
 
     for (const name of ['keep-alive', 'proxy-connection', 'trailer', 'upgrade', 'x-upstream-hop']) {
       assert.equal(res.headers[name], undefined, `${path}: the client got the upstream's ${name}`)
