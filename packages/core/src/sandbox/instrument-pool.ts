@@ -120,7 +120,13 @@ function remove (slot: Slot): boolean {
 function workerScript (): { script: string | URL, evaluated: boolean } {
   const here = import.meta.url
   if (!here.endsWith('.ts')) return { script: new URL('./instrument-worker.js', here), evaluated: false }
-  const [binaryen, tsx, entry] = [import.meta.resolve('binaryen'), import.meta.resolve('tsx/esm/api'), new URL('./instrument-worker.ts', here).href]
-    .map((url) => JSON.stringify(url))
-  return { script: `import(${binaryen}).then(() => import(${tsx})).then((api) => { api.register(); return import(${entry}) })`, evaluated: true }
+  let tsx: string
+  try {
+    tsx = import.meta.resolve('tsx/esm/api')
+  } catch {
+    // Another TypeScript loader: use the build (src/sandbox -> dist/sandbox).
+    return { script: new URL('../../dist/sandbox/instrument-worker.js', here), evaluated: false }
+  }
+  const [binaryen, api, entry] = [import.meta.resolve('binaryen'), tsx, new URL('./instrument-worker.ts', here).href].map((url) => JSON.stringify(url))
+  return { script: `import(${binaryen}).then(() => import(${api})).then((api) => { api.register(); return import(${entry}) })`, evaluated: true }
 }
