@@ -23,7 +23,9 @@ const TRAVERSALS = [
   '..%5c%2e%2e/admin/secret',
   './../admin/secret',
   'x/../../admin/secret',
-  'x/#/../../admin/secret'
+  'x/#/../../admin/secret',
+  '..;/..;/admin/secret',
+  '.%2e;x/..%3B/admin/secret'
 ]
 
 async function gatewayWithRoutes (t: Parameters<typeof startGateway>[0]): Promise<{ port: number, up: Upstream, lines: Array<Record<string, unknown>> }> {

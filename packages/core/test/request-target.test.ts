@@ -8,7 +8,7 @@ import { silent } from '../../../test/support/index.ts'
 const refused = (url: string): boolean => isRefusal(normalizeRequestTarget(url))
 
 test('an ordinary target is returned as it is (the same string)', () => {
-  for (const url of ['/', '/api/items', '/api/items?page=2&q=a%20b', '/a.b/c..d/...', '/x//y', '/:id/@x/~u/a+b;c=d']) {
+  for (const url of ['/', '/api/items', '/a/..b;c/.x', '/a;b/c..;d', '/api/items?page=2&q=a%20b', '/a.b/c..d/...', '/x//y', '/:id/@x/~u/a+b;c=d']) {
     assert.equal(normalizeRequestTarget(url), url)
   }
 })
@@ -35,7 +35,7 @@ test('every traversal variant, fragment and raw byte is refused', () => {
     '/v2/x\\..\\..\\etc\\passwd', '/v2/x%5c..%5c..%5cetc', '/v2/x%5C..', '/v2/%2e%2e/etc', '/v2/%2E%2E/etc', '/v2/.%2e/x', '/v2/%2e./x',
     '/v2/x/..%2f..%2fetc', '/v2/x%2Fy', '/v2/%252e%252e/etc', '/v2/%252f', '/v2/%255c', '/v2/%2525', '/v2/%25%32%65%25%32%65/x',
     '/v2/../etc', '/v2/./x', '/v2/..', '/v2/.', '/v2/x#frag', '/v2/x?y#frag', '/v2/%zz', '/v2/%4', '/v2/a b', '/v2/\x7f',
-    '/v2/caf\u00e9', '/v2/x?q=\u00a0', '/v2/x?q=a\u0085'
+    '/v2/caf\u00e9', '/v2/x?q=\u00a0', '/v2/x?q=a\u0085', '/v2/..;/x', '/v2/.;a=1/x', '/v2/%2e%2e%3bx/y'
   ]
   for (const v of variants) assert.ok(refused(v), `${JSON.stringify(v)} is refused`)
 })

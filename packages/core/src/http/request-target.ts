@@ -36,7 +36,7 @@ const QUESTION = 63
  *   (RFC 3986 section 6.2.2.2), as Fastify's router does when it matches, so `%2e` is a dot.
  * - Refused: a malformed `%` escape, an encoded `/` or `\` (`%2f`, `%5c`), a double-encoded
  *   one or a double-encoded dot or `%` (`%252e`, `%252f`, `%255c`, `%2525`), and a `.` or `..`
- *   segment once decoded.
+ *   segment once decoded, also with `;` parameters (`..;x`).
  */
 export function normalizePath (path: string): string | TargetRefusal {
   if (PLAIN_PATH.test(path)) return path
@@ -117,6 +117,8 @@ function originForm (url: string): string | undefined {
 const HEX = /^[0-9A-Fa-f]{2}$/
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/
 const FORBIDDEN_ESCAPE = /%(?:2f|5c|25(?:2e|2f|5c|25))/i
+// `..;x` is `..` to servers that strip path parameters (Tomcat and others behind a proxy).
+const DOT_PARAMS = /^\.\.?(?:;|%3b)/i
 
 function normalizeEscapesAndDots (path: string): string | TargetRefusal {
   let out = path
@@ -135,7 +137,9 @@ function normalizeEscapesAndDots (path: string): string | TargetRefusal {
     if (FORBIDDEN_ESCAPE.test(out)) return refuse('the path may not contain an encoded "/" or "\\" (%2F, %5C) or a double-encoded "/", "\\", "." or "%"')
   }
   for (const segment of out.split('/')) {
-    if (segment === '.' || segment === '..') return refuse('the path may not contain "." or ".." segments (also when percent-encoded)')
+    if (segment === '.' || segment === '..' || DOT_PARAMS.test(segment)) {
+      return refuse('the path may not contain "." or ".." segments (also when percent-encoded or followed by ";" parameters)')
+    }
   }
   return out
 }
