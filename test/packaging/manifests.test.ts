@@ -26,6 +26,7 @@ for (const dir of packages) {
     assert.equal(pkg.name, `@wafer/${dir}`)
     assert.equal(pkg.private, undefined, 'not private')
     assert.equal(pkg.license, 'MIT')
+    assert.ok(existsSync(join(root, 'packages', dir, 'LICENSE')), 'the license text ships with the package (npm packs LICENSE whatever "files" says)')
     assert.deepEqual(pkg.engines, rootPkg.engines, 'the same Node.js versions as the repository supports')
     assert.equal(pkg.repository?.type, 'git')
     assert.equal(pkg.repository?.directory, `packages/${dir}`)
