@@ -1,7 +1,10 @@
 // A minimal native-ABI host for the sandbox tests: instantiates a module directly (not through
 // the runtime), with imports that record what the guest asked for and never throw into it.
+// Version 2 modules (docs/abi-v2.md) get support/guest-host-v2.ts; version 1 modules (the
+// example filters until the SDK speaks v2) get the JSON imports below.
 import { readFileSync } from 'node:fs'
 import { setFuel } from '../src/sandbox/index.ts'
+import { HostV2, type RequestState } from './support/guest-host-v2.ts'
 
 export const PAGE = 65536
 
@@ -14,13 +17,18 @@ function inRange (memory: WebAssembly.Memory | undefined, ptr: number, len: numb
 export const read = (path: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(path))
 
 /**
- * An instance with imports for every name in docs/abi.md section 3. They are deterministic,
- * so two runs of the same calls give the same bytes: `random_fill` writes a counter, `now_ms`
- * is fixed, kv_* return increasing tokens. Out-of-range pointers get -1, as from the real host.
+ * An instance with imports for every name of its ABI version (docs/abi-v2.md section 4, or
+ * docs/abi.md section 3). They are deterministic, so two runs of the same calls give the same
+ * bytes: `random_fill` writes a counter, `now_ms` is fixed, kv_* return increasing tokens.
+ * Out-of-range pointers get -1, as from the real host.
  */
 export class Guest {
   readonly exports: WebAssembly.Exports
   readonly memory: WebAssembly.Memory
+  /** 2 when the module exports wafer_abi_version_2, else 1. */
+  readonly version: 1 | 2
+  /** The version 2 host state (request, header maps, effects); undefined for version 1. */
+  readonly v2: HostV2 | undefined
   /** Every import call, in order. */
   readonly calls: ImportCall[] = []
   /** The bytes of the last `output`, as text. */
@@ -30,9 +38,17 @@ export class Guest {
   #seed = 0
 
   constructor (bytes: Uint8Array<ArrayBuffer>) {
-    const names = ['output', 'log', 'now_ms', 'random_fill', 'kv_get', 'kv_set', 'kv_incr', 'kv_del']
-    const wafer = Object.fromEntries(names.map((name) => [name, (...args: number[]) => this.#import(name, args)]))
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { wafer })
+    const module = new WebAssembly.Module(bytes)
+    this.version = WebAssembly.Module.exports(module).some((e) => e.name === 'wafer_abi_version_2') ? 2 : 1
+    let wafer: Record<string, (...args: number[]) => number>
+    if (this.version === 2) {
+      this.v2 = new HostV2(() => this.#memory)
+      wafer = this.v2.imports((name, args) => { this.calls.push({ name, args }) })
+    } else {
+      const names = ['output', 'log', 'now_ms', 'random_fill', 'kv_get', 'kv_set', 'kv_incr', 'kv_del']
+      wafer = Object.fromEntries(names.map((name) => [name, (...args: number[]) => this.#import(name, args)]))
+    }
+    const instance = new WebAssembly.Instance(module, { wafer })
     this.exports = instance.exports
     this.memory = this.#memory = instance.exports.memory as WebAssembly.Memory
   }
@@ -71,12 +87,24 @@ export class Guest {
 export interface EnterOptions { fuel?: bigint }
 
 /**
- * The host side of one entry call, as docs/abi.md describes it: `wafer_alloc(len)`, copy the
- * input in, call the entry point. With `fuel`, the budget is set before each of the two calls.
+ * The host side of one entry call. Version 2: the input is the configuration (wafer_init) or
+ * the request (a `requestInput()` document) the imports answer from; the entry is called with
+ * the configuration's length or nothing, and `output` is the JSON of what the guest changed
+ * (undefined when nothing). Version 1, as docs/abi.md describes it: `wafer_alloc(len)`, copy the
+ * input in, call the entry point. With `fuel`, the budget is set before each call.
  */
 export function enter (guest: Guest, entry: string, input: string | Uint8Array, options: EnterOptions = {}): { action: number, output: string | undefined } {
   const bytes = typeof input === 'string' ? Buffer.from(input) : input
   guest.output = undefined
+  if (guest.v2 !== undefined) {
+    const init = entry === 'wafer_init'
+    guest.v2.begin(init ? bytes : undefined, init ? undefined : JSON.parse(Buffer.from(bytes).toString()) as Partial<RequestState>)
+    if (options.fuel !== undefined) setFuel(guest.exports, options.fuel)
+    const action = init
+      ? (guest.exports[entry] as (n: number) => number)(bytes.length)
+      : (guest.exports[entry] as () => number)()
+    return { action, output: effects(guest.v2) }
+  }
   let ptr = 0
   if (bytes.length > 0) {
     if (options.fuel !== undefined) setFuel(guest.exports, options.fuel)
@@ -88,10 +116,22 @@ export function enter (guest: Guest, entry: string, input: string | Uint8Array, 
   return { action, output: guest.output }
 }
 
-/** `wafer_on_resume` with a result, as the host delivers it. */
+const effects = (host: HostV2): string | undefined => host.effects.length === 0 ? undefined : JSON.stringify(host.effects)
+
+/**
+ * `wafer_on_resume` with a result, as the host delivers it: version 2 writes the result record
+ * (and a kv_get value; `data` is kv_incr's `{"value","ttlMs"}`) first, version 1 passes `data`.
+ */
 export function resume (guest: Guest, token: number, status: number, data: string, options: EnterOptions = {}): { action: number, output: string | undefined } {
   const bytes = Buffer.from(data)
   guest.output = undefined
+  if (guest.v2 !== undefined) {
+    guest.v2.begin(undefined)
+    guest.v2.deliver(token, status, bytes)
+    if (options.fuel !== undefined) setFuel(guest.exports, options.fuel)
+    const action = (guest.exports.wafer_on_resume as (t: number) => number)(token)
+    return { action, output: effects(guest.v2) }
+  }
   if (options.fuel !== undefined) setFuel(guest.exports, options.fuel)
   const ptr = (guest.exports.wafer_alloc as (n: number) => number)(bytes.length)
   new Uint8Array(guest.memory.buffer).set(bytes, ptr)
@@ -100,7 +140,7 @@ export function resume (guest: Guest, token: number, status: number, data: strin
   return { action, output: guest.output }
 }
 
-/** A request input as docs/abi.md section 5 describes it. */
+/** A request input as docs/abi.md section 5 describes it (and the request a v2 Guest answers from). */
 export function requestInput (init: { path?: string, query?: string, headers?: Record<string, string> } = {}): string {
   return JSON.stringify({
     id: 'req-1',
