@@ -8,8 +8,8 @@ import { isToken } from '../http/field-syntax.js'
 export class GuestMemory {
   #memory: WebAssembly.Memory | undefined
   #view: Buffer = Buffer.alloc(0)
-  /** Header names seen before, by a hash of their lower-cased bytes: decoded and checked once. */
-  readonly #names = new Map<number, string>()
+  /** The last header name read at each address (modulo NAME_SLOTS). */
+  readonly #names: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined)
 
   attach (memory: WebAssembly.Memory): void {
     this.#memory = memory
@@ -81,26 +81,28 @@ export class GuestMemory {
 
   /**
    * The lower-cased header name at [ptr, ptr + len), or undefined if it is not an HTTP token.
-   * Names repeat on every request, so each distinct one is decoded and checked once.
+   * Names repeat on every request, usually from the same static bytes of the guest, so the
+   * last name seen at each address is kept (checked against the bytes, which the guest may have
+   * changed), and a name is decoded and checked once.
    */
   headerName (ptr: number, len: number): string | undefined {
     const v = this.#view
     ptr >>>= 0
     len >>>= 0
-    let h = len
-    for (let i = ptr, end = ptr + len; i < end; i++) h = (Math.imul(h, 31) + lower(v[i] as number)) | 0
-    const cached = this.#names.get(h)
+    const slot = ptr & (NAME_SLOTS - 1)
+    const cached = this.#names[slot]
     if (cached !== undefined && cached.length === len && sameLower(cached, v, ptr)) return cached
     let name = ''
     for (let i = ptr, end = ptr + len; i < end; i++) name += String.fromCharCode(lower(v[i] as number))
     if (!isToken(name)) return undefined
-    if (this.#names.size >= 512) this.#names.clear()
     // Flattened (a property key), so lookups with it do not rebuild a cons string each time.
     name = internal(name)
-    this.#names.set(h, name)
+    this.#names[slot] = name
     return name
   }
 }
+
+const NAME_SLOTS = 256
 
 function lower (c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c

@@ -257,12 +257,7 @@ export class NativeV2Instance implements GuestInstance {
     const mem = this.#mem
     const call = this.#call
     const active = (): boolean => call.ex !== undefined
-    /** A header name from guest memory (cached, lower-cased), or a result code. */
-    const name = (ptr: number, len: number, where: string): string | number => {
-      if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
-      const n = mem.headerName(ptr, len)
-      return n === undefined ? this.#invalid(where, `header name ${JSON.stringify(mem.latin1(ptr, len))} is not an HTTP token`) : n
-    }
+    const name = (ptr: number, len: number, where: string): string | number => this.#name(ptr, len, where)
     /** Writes text or bytes for a read; the full length either way. */
     const give = (value: string | Uint8Array, buf: number, cap: number, where: string): number => {
       if (!mem.inBounds(buf, cap)) return this.#badPointer(where, buf, cap)
@@ -358,10 +353,8 @@ export class NativeV2Instance implements GuestInstance {
         if (typeof names === 'number') return this.#mapOutcome(map, names)
         return give(names.length === 0 ? '' : `${names.join('\0')}\0`, buf, cap, 'header_names')
       },
-      header_set: (map: number, np: number, nl: number, vp: number, vl: number): number =>
-        this.#setHeader(map, np, nl, vp, vl, false, name),
-      header_add: (map: number, np: number, nl: number, vp: number, vl: number): number =>
-        this.#setHeader(map, np, nl, vp, vl, true, name),
+      header_set: (map: number, np: number, nl: number, vp: number, vl: number): number => this.#setHeader(map, np, nl, vp, vl, false),
+      header_add: (map: number, np: number, nl: number, vp: number, vl: number): number => this.#setHeader(map, np, nl, vp, vl, true),
       header_remove: (map: number, np: number, nl: number): number => {
         if (!active()) return Code.Unavailable
         const n = name(np, nl, 'header_remove')
@@ -428,11 +421,18 @@ export class NativeV2Instance implements GuestInstance {
     }
   }
 
-  #setHeader (map: number, np: number, nl: number, vp: number, vl: number, add: boolean,
-    name: (ptr: number, len: number, where: string) => string | number): number {
+  /** A header name from guest memory (cached, lower-cased), or a result code. */
+  #name (ptr: number, len: number, where: string): string | number {
+    const mem = this.#mem
+    if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
+    const n = mem.headerName(ptr, len)
+    return n === undefined ? this.#invalid(where, `header name ${JSON.stringify(mem.latin1(ptr, len))} is not an HTTP token`) : n
+  }
+
+  #setHeader (map: number, np: number, nl: number, vp: number, vl: number, add: boolean): number {
     const where = add ? 'header_add' : 'header_set'
     if (this.#call.ex === undefined) return Code.Unavailable
-    const n = name(np, nl, where)
+    const n = this.#name(np, nl, where)
     if (typeof n === 'number') return n
     if (!this.#mem.inBounds(vp, vl)) return this.#badPointer(where, vp, vl)
     return this.#mapOutcome(map, this.#outcome(where, this.#call.setHeader(map, n, this.#mem.latin1(vp, vl), add)))
