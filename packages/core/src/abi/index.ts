@@ -1,10 +1,11 @@
 import { waferError } from '../errors.js'
 import type { ModuleInfo } from '../runtime/wasm-binary.js'
 import { nativeAbiV1 } from './native/index.js'
+import { nativeAbiV2 } from './native-v2/index.js'
 import type { AbiDescriptor, GuestAbi } from './types.js'
 
 /** ABIs this host speaks, by the version number in `wafer_abi_version_<N>`. */
-const NATIVE: ReadonlyMap<number, GuestAbi> = new Map([[1, nativeAbiV1]])
+const NATIVE: ReadonlyMap<number, GuestAbi> = new Map([[1, nativeAbiV1], [2, nativeAbiV2]])
 const NATIVE_MARKER = /^wafer_abi_version_(\d+)$/
 const PROXY_WASM_MARKER = /^proxy_abi_version_(\d+)_(\d+)_(\d+)$/
 

@@ -103,6 +103,21 @@ export class Exchange {
     this.#dropJoined()
   }
 
+  /** Sets one header (a lower-case name), replacing its value. */
+  setHeader (name: string, value: HeaderValue): void {
+    this.headers[name] = value
+    this.#headersJson = undefined
+    this.#dropJoined()
+  }
+
+  /** Removes one header (a lower-case name). */
+  removeHeader (name: string): void {
+    if (this.headers[name] === undefined) return
+    delete this.headers[name]
+    this.#headersJson = undefined
+    this.#dropJoined()
+  }
+
   /** Sets headers (lower-case names), replacing existing values. */
   setHeaders (set: Readonly<Record<string, HeaderValue>>): void {
     const headers = this.headers

@@ -23,6 +23,13 @@ export function isToken (name: string): boolean {
 
 /** Why `value` cannot be a field value, or undefined when it can. */
 export function fieldValueProblem (value: string): string | undefined {
+  // A loop answers the common short value faster than the regular expression does.
+  let ok = true
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) { ok = false; break }
+  }
+  if (ok) return undefined
   const m = NOT_FIELD_CHAR.exec(value)
   if (m === null) return undefined
   const code = m[0].charCodeAt(0)

@@ -89,7 +89,7 @@ function checkKeys (obj: Record<string, unknown>, allowed: readonly string[], wh
  * Headers that describe a body or the connection: only whoever produces the reply can set them
  * correctly (Fastify refuses to serialise an object under a foreign content-type).
  */
-const PRODUCER_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection'])
+export const PRODUCER_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection'])
 
 function responseHeaderMap (value: unknown): Record<string, HeaderValue> {
   const map = headerMap(value, '"setResponseHeaders"')

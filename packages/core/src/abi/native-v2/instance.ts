@@ -1,0 +1,470 @@
+import { isUtf8 } from 'node:buffer'
+import { randomFillSync } from 'node:crypto'
+import { describe, waferError, WaferError } from '../../errors.js'
+import type { Exchange } from '../../http/exchange.js'
+import { CONTINUE, type Decision } from '../../http/patch.js'
+import { Field, FilterCall, INVALID, type Phase } from '../../http/request-context.js'
+import { fuelBudget, fuelExhausted, fuelSetter, isMetered } from '../../sandbox/budget.js'
+import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
+import { GuestMemory } from '../guest-memory.js'
+
+/** Action codes, docs/abi-v2.md section 2. */
+const enum Action { Continue = 0, Respond = 1, Pause = 2 }
+/** `wafer_init` result bits. */
+const enum Needs { RequestBody = 1, ResponseBody = 2, SkipRequestPhase = 4, SkipResponsePhase = 8 }
+/** Import result codes, docs/abi-v2.md section 3. */
+const enum Code { Ok = 0, BadPointer = -1, TooLarge = -2, Unavailable = -3, NotFound = -4, Invalid = -5, OverBudget = -6, BadArgument = -7 }
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
+const MAX_KEY = 512
+const MAX_VALUE = 64 * 1024
+const MAX_RANDOM = 64 * 1024
+const RECORD = 24
+
+type Entry = () => number
+type Resume = (token: number) => number
+/** Any entry point, called with one argument (an export ignores arguments it does not declare). */
+type Caller = (arg: number) => number
+
+/** A store operation whose answer comes later: its result is written into guest memory before the resume. */
+interface Pending {
+  token: number
+  name: string
+  promise: Promise<void> | undefined
+  error: unknown
+  /** Writes the result into the record (and buffer) the guest gave. */
+  deliver: () => void
+}
+
+/**
+ * One instance of a native-ABI v2 module. Every import checks its pointers, calls one method of
+ * the request context (`FilterCall`) or the store, and returns a result code; it never throws
+ * into the guest and never calls back into it. A fault found inside an import (a bad pointer, a
+ * refused write) is kept and raised when the entry point returns.
+ */
+export class NativeV2Instance implements GuestInstance {
+  healthy = true
+  readonly #host: GuestHost
+  readonly #mem: GuestMemory
+  readonly #call = new FilterCall()
+  readonly #exports: WebAssembly.Exports
+  readonly #init: ((configLen: number) => number) | undefined
+  readonly #onRequest: Entry | undefined
+  readonly #onResponse: Entry | undefined
+  readonly #onResume: Resume | undefined
+  readonly #fuel: bigint | undefined
+  readonly #setFuel: ((budget: bigint) => void) | undefined
+
+  #entry = ''
+  #fault: WaferError | undefined
+  #config: Buffer | undefined
+  #rejection: string | undefined
+  #pending: Pending[] = []
+  #nextToken = 1
+  // Per-phase budgets: fuel is set once when the phase starts; resumes and operations are
+  // counted; the deadline starts at the phase's first asynchronous wait (0 until then).
+  #resumes = 0
+  #ops = 0
+  #deadline = 0
+
+  constructor (module: WebAssembly.Module, host: GuestHost) {
+    this.#host = host
+    let instance: WebAssembly.Instance
+    this.#mem = new GuestMemory()
+    try {
+      instance = new WebAssembly.Instance(module, { wafer: this.#imports() })
+    } catch (err) {
+      const reason = err instanceof WebAssembly.RuntimeError ? `its start function trapped: ${describe(err)}` : describe(err)
+      throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, reason], { cause: err, filter: host.filter })
+    }
+    const x = instance.exports as Record<string, unknown>
+    this.#exports = instance.exports
+    this.#mem.attach(x.memory as WebAssembly.Memory)
+    this.#fuel = host.limits.fuel !== undefined && isMetered(instance.exports) ? fuelBudget(host.limits.fuel) : undefined
+    this.#setFuel = this.#fuel === undefined ? undefined : fuelSetter(instance.exports)
+    this.#init = x.wafer_init as ((configLen: number) => number) | undefined
+    this.#onRequest = x.wafer_on_request as Entry | undefined
+    this.#onResponse = x.wafer_on_response as Entry | undefined
+    this.#onResume = x.wafer_on_resume as Resume | undefined
+    const start = (x._initialize ?? x._start) as (() => void) | undefined
+    if (start !== undefined) {
+      try {
+        this.#setFuel?.(this.#fuel as bigint)
+        start()
+      } catch (err) {
+        throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, `its start function trapped: ${describe(err)}`], { cause: err, filter: host.filter })
+      }
+    }
+  }
+
+  init (config: Buffer): FilterNeeds {
+    const init = this.#init
+    if (init === undefined) return { requestBody: false, responseBody: false, skipRequestPhase: false, skipResponsePhase: false }
+    this.#entry = 'wafer_init'
+    this.#config = config
+    let flags: number
+    try {
+      this.#setFuel?.(this.#fuel as bigint)
+      flags = this.#guest(init, config.length)
+      this.#raiseFault()
+    } catch (err) {
+      this.healthy = false
+      throw err
+    } finally {
+      this.#config = undefined
+      this.#fault = undefined
+    }
+    const message = this.#rejection
+    this.#rejection = undefined
+    if (flags < 0) {
+      const reason = message !== undefined && message !== '' ? message : `wafer_init returned ${flags} without calling init_reject`
+      throw waferError('WAFER_ERR_FILTER_CONFIG', [this.#host.filter, this.#host.source, reason], { filter: this.#host.filter })
+    }
+    return {
+      requestBody: (flags & Needs.RequestBody) !== 0,
+      responseBody: (flags & Needs.ResponseBody) !== 0,
+      skipRequestPhase: (flags & Needs.SkipRequestPhase) !== 0,
+      skipResponsePhase: (flags & Needs.SkipResponsePhase) !== 0
+    }
+  }
+
+  onRequest (ex: Exchange, withBody: boolean): Decision | Promise<Decision> {
+    const fn = this.#onRequest
+    return fn === undefined ? CONTINUE : this.#run(ex, 'request', 'wafer_on_request', fn, withBody)
+  }
+
+  onResponse (ex: Exchange, withBody: boolean): Decision | Promise<Decision> {
+    const fn = this.#onResponse
+    return fn === undefined ? CONTINUE : this.#run(ex, 'response', 'wafer_on_response', fn, withBody)
+  }
+
+  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry, withBody: boolean): Decision | Promise<Decision> {
+    this.#call.begin(ex, phase, withBody)
+    this.#entry = entry
+    try {
+      // One fuel budget for the whole phase: the entry and every resume.
+      this.#setFuel?.(this.#fuel as bigint)
+      return this.#settle(this.#guest(fn as unknown as Caller, 0))
+    } catch (err) {
+      this.#fail(err)
+      throw err
+    }
+  }
+
+  /** Drives PAUSE/resume; goes async only for results that are really still on their way. */
+  #settle (action: number): Decision | Promise<Decision> {
+    for (;;) {
+      this.#raiseFault()
+      if (action !== Action.Pause) {
+        const decision = this.#finish(action)
+        this.#reset()
+        return decision
+      }
+      const op = this.#pending.shift()
+      if (op === undefined) throw this.#error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.#host.filter, this.#entry])
+      if (op.promise !== undefined) return this.#settleLater(op)
+      action = this.#resume(op)
+    }
+  }
+
+  async #settleLater (op: Pending): Promise<Decision> {
+    let timer: NodeJS.Timeout | undefined
+    try {
+      const { timeoutMs } = this.#host.limits
+      const now = performance.now()
+      if (this.#deadline === 0) this.#deadline = now + timeoutMs
+      const left = this.#deadline - now
+      const expired = (): WaferError => this.#error('WAFER_ERR_FILTER_DEADLINE', [this.#host.filter, timeoutMs, op.name])
+      if (left <= 0) throw expired()
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => { reject(expired()) }, left)
+      })
+      await Promise.race([op.promise, deadline])
+      clearTimeout(timer)
+      return this.#settle(this.#resume(op))
+    } catch (err) {
+      clearTimeout(timer)
+      this.#fail(err)
+      throw err
+    }
+  }
+
+  #resume (op: Pending): number {
+    this.#entry = 'wafer_on_resume'
+    if (++this.#resumes > this.#host.limits.maxResumes) {
+      throw this.#error('WAFER_ERR_FILTER_RESUMES', [this.#host.filter, this.#host.limits.maxResumes, 'resumed'])
+    }
+    if (op.error !== undefined) {
+      throw waferError('WAFER_ERR_STATE', [op.name, this.#host.filter, describe(op.error)], { cause: op.error, filter: this.#host.filter })
+    }
+    op.deliver()
+    return this.#guest(this.#onResume as unknown as Caller, op.token)
+  }
+
+  #finish (action: number): Decision {
+    if (action === Action.Continue) return CONTINUE
+    if (action !== Action.Respond) throw this.#error('WAFER_ERR_ABI_BAD_ACTION', [this.#host.filter, action, this.#entry])
+    const response = this.#call.finishRespond()
+    if (response === undefined) throw this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, 'it returned respond (1) without calling respond()'])
+    return { respond: true, response }
+  }
+
+  /**
+   * Calls into the guest on the fuel left in the current phase's budget; any throw from guest
+   * code is a trap and ends this instance. Traps are told apart: out of fuel, at the memory
+   * limit, or anything else.
+   */
+  #guest (fn: Caller, arg: number): number {
+    try {
+      return fn(arg)
+    } catch (err) {
+      const { filter, limits } = this.#host
+      if (this.#fuel !== undefined && fuelExhausted(this.#exports)) {
+        throw this.#error('WAFER_ERR_FILTER_FUEL', [filter, this.#entry, limits.fuel], err)
+      }
+      if (limits.memoryPages !== undefined && this.#mem.byteLength() >= limits.memoryPages * 65536) {
+        throw this.#error('WAFER_ERR_FILTER_MEMORY', [filter, this.#entry, limits.memoryPages, describe(err)], err)
+      }
+      throw this.#error('WAFER_ERR_FILTER_TRAP', [filter, this.#entry, describe(err)], err)
+    }
+  }
+
+  /** Records a fault to raise when the entry returns, and gives the guest its code. */
+  #faulted (code: Code, error: WaferError): number {
+    this.#fault ??= error
+    return code
+  }
+
+  #badPointer (where: string, ptr: number, len: number): number {
+    return this.#faulted(Code.BadPointer, this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.#host.filter, where, `[${ptr >>> 0}, ${(ptr >>> 0) + (len >>> 0)}) is outside its ${this.#mem.byteLength()}-byte memory`]))
+  }
+
+  #invalid (where: string, problem: string): number {
+    return this.#faulted(Code.Invalid, this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, `${where}: ${problem}`]))
+  }
+
+  #badArgument (where: string, problem: string): number {
+    return this.#faulted(Code.BadArgument, this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, `${where}: ${problem}`]))
+  }
+
+  /** A context outcome as a result code; a refusal fails the call. */
+  #outcome (where: string, result: number): number {
+    return result === INVALID ? this.#invalid(where, this.#call.problem) : result
+  }
+
+  #imports (): WebAssembly.ModuleImports {
+    const host = this.#host
+    const mem = this.#mem
+    const call = this.#call
+    const active = (): boolean => call.ex !== undefined
+    const name = (ptr: number, len: number, where: string): string | number => this.#name(ptr, len, where)
+    /** Writes text or bytes for a read; the full length either way. */
+    const give = (value: string | Uint8Array, buf: number, cap: number, where: string): number => {
+      if (!mem.inBounds(buf, cap)) return this.#badPointer(where, buf, cap)
+      return typeof value === 'string' ? mem.writeLatin1(value, buf, cap) : mem.writeBytes(value, buf, cap)
+    }
+    const key = (ptr: number, len: number, where: string): string | number => {
+      if (len >>> 0 > MAX_KEY) return Code.TooLarge
+      if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
+      return `${host.filter}:${mem.utf8(ptr, len)}`
+    }
+    const record = (res: number, where: string): boolean => {
+      if (mem.inBounds(res, RECORD)) return true
+      this.#badPointer(where, res, RECORD)
+      return false
+    }
+    /** Runs a store operation: answered now (0, record filled) or later (a token). */
+    const store = <T>(name: string, exec: () => T | Promise<T>, deliver: (value: T) => void): number => {
+      if (++this.#ops > host.limits.maxResumes) {
+        return this.#faulted(Code.OverBudget, this.#error('WAFER_ERR_FILTER_RESUMES', [host.filter, host.limits.maxResumes, `started operation ${this.#ops} (${name})`]))
+      }
+      let result: T | Promise<T>
+      try {
+        result = exec()
+      } catch (err) {
+        return this.#faulted(Code.Ok, waferError('WAFER_ERR_STATE', [name, host.filter, describe(err)], { cause: err, filter: host.filter }))
+      }
+      if (!(result instanceof Promise)) {
+        deliver(result)
+        return Code.Ok
+      }
+      const token = this.#nextToken
+      this.#nextToken = token >= 0x7fffffff ? 1 : token + 1
+      let value: T
+      const op: Pending = { token, name, promise: undefined, error: undefined, deliver: () => { deliver(value) } }
+      op.promise = result.then(
+        (v) => { value = v; op.promise = undefined },
+        (err: unknown) => { op.error = err ?? new Error('store operation failed'); op.promise = undefined }
+      )
+      this.#pending.push(op)
+      return token
+    }
+
+    return {
+      config_read: (buf: number, cap: number): number => {
+        const config = this.#config
+        return config === undefined ? Code.Unavailable : give(config, buf, cap, 'config_read')
+      },
+      init_reject: (ptr: number, len: number): number => {
+        if (!mem.inBounds(ptr, len)) return this.#badPointer('init_reject', ptr, len)
+        this.#rejection = mem.utf8(ptr, len)
+        return Code.Ok
+      },
+      get: (field: number, buf: number, cap: number): number => {
+        if (!active()) return Code.Unavailable
+        const value = call.field(field)
+        if (typeof value === 'number') return field >= 0 && field <= Field.ResponseBody ? value : this.#badArgument('get', `unknown field ${field}`)
+        return give(value, buf, cap, 'get')
+      },
+      set: (field: number, ptr: number, len: number): number => {
+        if (!active()) return Code.Unavailable
+        if (!mem.inBounds(ptr, len)) return this.#badPointer('set', ptr, len)
+        switch (field) {
+          case Field.Path: return this.#outcome('set(PATH)', call.setPath(mem.latin1(ptr, len)))
+          case Field.Query: return this.#outcome('set(QUERY)', call.setQuery(mem.latin1(ptr, len)))
+          case Field.RequestBody:
+          case Field.ResponseBody: return call.setBody(field, mem.copy(ptr, len))
+          default: return this.#badArgument('set', `field ${field} cannot be set`)
+        }
+      },
+      status_get: (): number => active() ? call.status() : Code.Unavailable,
+      status_set: (status: number): number => {
+        if (!active()) return Code.Unavailable
+        if (status < 200 || status > 599) return this.#badArgument('status_set', `a status must be 200..599, got ${status}`)
+        return call.setStatus(status)
+      },
+      header_get: (map: number, np: number, nl: number, buf: number, cap: number): number => {
+        if (!active()) return Code.Unavailable
+        const n = name(np, nl, 'header_get')
+        if (typeof n === 'number') return n
+        const value = call.header(map, n)
+        return typeof value === 'number' ? this.#mapOutcome(map, value) : give(value, buf, cap, 'header_get')
+      },
+      header_values: (map: number, np: number, nl: number, buf: number, cap: number): number => {
+        if (!active()) return Code.Unavailable
+        const n = name(np, nl, 'header_values')
+        if (typeof n === 'number') return n
+        const values = call.headerValues(map, n)
+        return typeof values === 'number' ? this.#mapOutcome(map, values) : give(`${values.join('\0')}\0`, buf, cap, 'header_values')
+      },
+      header_names: (map: number, buf: number, cap: number): number => {
+        if (!active()) return Code.Unavailable
+        const names = call.headerNames(map)
+        if (typeof names === 'number') return this.#mapOutcome(map, names)
+        return give(names.length === 0 ? '' : `${names.join('\0')}\0`, buf, cap, 'header_names')
+      },
+      header_set: (map: number, np: number, nl: number, vp: number, vl: number): number => this.#setHeader(map, np, nl, vp, vl, false),
+      header_add: (map: number, np: number, nl: number, vp: number, vl: number): number => this.#setHeader(map, np, nl, vp, vl, true),
+      header_remove: (map: number, np: number, nl: number): number => {
+        if (!active()) return Code.Unavailable
+        const n = name(np, nl, 'header_remove')
+        if (typeof n === 'number') return n
+        return this.#mapOutcome(map, call.removeHeader(map, n))
+      },
+      respond: (status: number, bp: number, bl: number): number => {
+        if (!active()) return Code.Unavailable
+        if (status < 200 || status > 599) return this.#badArgument('respond', `a status must be 200..599, got ${status}`)
+        if (!mem.inBounds(bp, bl)) return this.#badPointer('respond', bp, bl)
+        const body = mem.view().subarray(bp >>> 0, (bp >>> 0) + (bl >>> 0))
+        if (!isUtf8(body)) return this.#invalid('respond', 'the body is not valid UTF-8')
+        call.respond(status, body.toString('utf8'))
+        return Code.Ok
+      },
+      log: (level: number, ptr: number, len: number): number => {
+        if (!mem.inBounds(ptr, len)) return this.#badPointer('log', ptr, len)
+        const logger = call.ex?.log ?? host.logger
+        logger[LEVELS[level] ?? 'info']({ filter: host.filter }, mem.utf8(ptr, len))
+        return Code.Ok
+      },
+      now_ms: (): number => Date.now(),
+      random_fill: (ptr: number, len: number): number => {
+        if (len >>> 0 > MAX_RANDOM) return Code.TooLarge
+        if (!mem.inBounds(ptr, len)) return this.#badPointer('random_fill', ptr, len)
+        randomFillSync(mem.view(), ptr >>> 0, len >>> 0)
+        return Code.Ok
+      },
+      kv_get: (kp: number, kl: number, buf: number, cap: number, res: number): number => {
+        if (!active()) return Code.Unavailable
+        const k = key(kp, kl, 'kv_get')
+        if (typeof k === 'number') return k
+        if (!mem.inBounds(buf, cap)) return this.#badPointer('kv_get', buf, cap)
+        if (!record(res, 'kv_get')) return Code.BadPointer
+        return store('kv_get', () => host.store.get(k), (v) => {
+          if (v === undefined) mem.writeRecord(res, 1, 0, 0, 0)
+          else mem.writeRecord(res, 0, mem.writeBytes(v, buf, cap), 0, 0)
+        })
+      },
+      kv_set: (kp: number, kl: number, vp: number, vl: number, ttlMs: number, res: number): number => {
+        if (!active()) return Code.Unavailable
+        const k = key(kp, kl, 'kv_set')
+        if (typeof k === 'number') return k
+        if (vl >>> 0 > MAX_VALUE) return Code.TooLarge
+        if (!mem.inBounds(vp, vl)) return this.#badPointer('kv_set', vp, vl)
+        if (!record(res, 'kv_set')) return Code.BadPointer
+        const value = mem.copy(vp, vl)
+        return store('kv_set', () => host.store.set(k, value, { ttlMs: Math.max(0, ttlMs) }), () => { mem.writeRecord(res, 0, 0, 0, 0) })
+      },
+      kv_incr: (kp: number, kl: number, delta: number, ttlMs: number, res: number): number => {
+        if (!active()) return Code.Unavailable
+        const k = key(kp, kl, 'kv_incr')
+        if (typeof k === 'number') return k
+        if (!record(res, 'kv_incr')) return Code.BadPointer
+        return store('kv_incr', () => host.store.incr(k, { by: delta, ttlMs: Math.max(0, ttlMs) }), (r) => { mem.writeRecord(res, 0, 0, r.value, r.ttlMs) })
+      },
+      kv_del: (kp: number, kl: number, res: number): number => {
+        if (!active()) return Code.Unavailable
+        const k = key(kp, kl, 'kv_del')
+        if (typeof k === 'number') return k
+        if (!record(res, 'kv_del')) return Code.BadPointer
+        return store('kv_del', () => host.store.delete(k), (existed) => { mem.writeRecord(res, existed ? 0 : 1, 0, 0, 0) })
+      }
+    }
+  }
+
+  /** A header name from guest memory (cached, lower-cased), or a result code. */
+  #name (ptr: number, len: number, where: string): string | number {
+    const mem = this.#mem
+    if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
+    const n = mem.headerName(ptr, len)
+    return n === undefined ? this.#invalid(where, `header name ${JSON.stringify(mem.latin1(ptr, len))} is not an HTTP token`) : n
+  }
+
+  #setHeader (map: number, np: number, nl: number, vp: number, vl: number, add: boolean): number {
+    const where = add ? 'header_add' : 'header_set'
+    if (this.#call.ex === undefined) return Code.Unavailable
+    const n = this.#name(np, nl, where)
+    if (typeof n === 'number') return n
+    if (!this.#mem.inBounds(vp, vl)) return this.#badPointer(where, vp, vl)
+    return this.#mapOutcome(map, this.#outcome(where, this.#call.setHeader(map, n, this.#mem.latin1(vp, vl), add)))
+  }
+
+  /** An unknown map id is the guest's bug; UNAVAILABLE for a known map in the wrong phase. */
+  #mapOutcome (map: number, result: number): number {
+    if (result === Code.Unavailable && (map < 0 || map > 3)) return this.#badArgument('header map', `unknown map ${map}`)
+    return result
+  }
+
+  #raiseFault (): void {
+    const fault = this.#fault
+    if (fault !== undefined) throw fault
+  }
+
+  #error (code: ConstructorParameters<typeof WaferError>[0], args: unknown[], cause?: unknown): WaferError {
+    return waferError(code, args, cause === undefined ? { filter: this.#host.filter } : { cause, filter: this.#host.filter })
+  }
+
+  #fail (err: unknown): void {
+    this.#reset()
+    // A store failure leaves the guest consistent; a trap or an ABI violation may not.
+    if (!(err instanceof WaferError && err.code === 'WAFER_ERR_STATE')) this.healthy = false
+  }
+
+  #reset (): void {
+    this.#call.end()
+    this.#fault = undefined
+    if (this.#pending.length !== 0) this.#pending.length = 0
+    this.#resumes = 0
+    this.#ops = 0
+    this.#deadline = 0
+  }
+}
