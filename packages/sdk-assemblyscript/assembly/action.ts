@@ -1,6 +1,6 @@
-// What a phase handler tells the host to do next (docs/abi.md section 5).
+// What a phase handler tells the host to do next (docs/abi-v2.md section 2).
 export enum Action {
-  /** Go on to the next filter or the route, applying any changes made. */
+  /** Go on to the next filter or the route, with the changes made. */
   Continue = 0,
   /** Answer now with the reply given to respond(); later filters and the route do not run. */
   Respond = 1,

@@ -1,21 +1,5 @@
-// Header names are ASCII tokens (RFC 9110), so lower-casing and checking them needs no Unicode
-// tables (String#toLowerCase pulls in several kilobytes of them) and usually no allocation.
-
-/** `s` with ASCII A-Z lower-cased; `s` itself when it has none. */
-export function asciiLower(s: string): string {
-  const n = s.length;
-  const src = changetype<usize>(s);
-  let i = 0;
-  while (i < n && <u32>load<u16>(src + (<usize>i << 1)) - 0x41 >= 26) i++;
-  if (i == n) return s;
-  const out = String.UTF16.decodeUnsafe(src, <usize>n << 1); // a fresh copy, ours to change
-  const dst = changetype<usize>(out);
-  for (; i < n; i++) {
-    const c = <u32>load<u16>(src + (<usize>i << 1));
-    if (c - 0x41 < 26) store<u16>(dst + (<usize>i << 1), <u16>(c + 0x20));
-  }
-  return out;
-}
+// Checks for header names and values, for validating a filter's configuration. Header names are
+// ASCII tokens (RFC 9110), so no Unicode tables are needed.
 
 // RFC 9110 tchar: letters, digits and !#$%&'*+-.^_`|~
 function isTokenChar(c: u32): bool {

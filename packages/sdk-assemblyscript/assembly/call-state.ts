@@ -1,7 +1,6 @@
 // What the current entry call is working on. A paused instance serves only its own request
-// (docs/abi.md section 6), so plain globals are enough; the objects are reused and reset at the
-// start of each phase rather than allocated per request.
-import { InputBuffer } from "./input-buffer";
+// (docs/abi-v2.md section 6), so plain globals are enough. Request and Response hold no state
+// of their own (every accessor is a host call), so one of each serves every request.
 import { Request } from "./request";
 import { Response } from "./response";
 
@@ -9,9 +8,8 @@ export const PHASE_IDLE: i32 = 0;
 export const PHASE_REQUEST: i32 = 1;
 export const PHASE_RESPONSE: i32 = 2;
 
-export const input = new InputBuffer();
-export const request = new Request(input);
-export const response = new Response(input);
+export const request = new Request();
+export const response = new Response();
 
 let phase: i32 = PHASE_IDLE;
 

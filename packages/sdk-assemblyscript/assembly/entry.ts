@@ -1,35 +1,28 @@
 // The bodies of the ABI entry points. exports*.ts give them their ABI names; keeping them here
 // lets a filter export only the phases it implements without duplicating any logic.
+import { NEEDS_REQUEST_BODY, NEEDS_RESPONSE_BODY, SKIP_REQUEST_PHASE, SKIP_RESPONSE_PHASE } from "./abi";
 import { Action } from "./action";
-import {
-  currentPhase, input, PHASE_IDLE, PHASE_REQUEST, PHASE_RESPONSE, request, response, setPhase
-} from "./call-state";
+import { currentPhase, PHASE_IDLE, PHASE_REQUEST, PHASE_RESPONSE, request, response, setPhase } from "./call-state";
 import { Config } from "./config";
 import { Filter, registeredFilter } from "./filter";
-import { hostOutput } from "./host";
+import { hostConfigRead, hostInitReject } from "./host";
 import { parseJsonBytes } from "./json-parse";
 import { JsonValue } from "./json-value";
-import { JsonWriter } from "./json-writer";
-import { chosenReply, clearReply } from "./reply";
-import { allocScratch } from "./scratch";
+import { kvDeliver, kvDelivered, KvResult, kvResetPhase } from "./kv";
+import { resetResponded, respondedInPhase } from "./local-reply";
+import { valueBuffer } from "./scratch";
+import { putUtf8 } from "./text";
 
-const NEEDS_REQUEST_BODY: i32 = 1;
-const NEEDS_RESPONSE_BODY: i32 = 2;
-const SKIP_REQUEST_PHASE: i32 = 4;
-const SKIP_RESPONSE_PHASE: i32 = 8;
 const REJECTED: i32 = -1;
 
-const writer = new JsonWriter();
-
-export function alloc(size: i32): usize {
-  return allocScratch(size);
-}
-
-export function init(ptr: usize, len: i32): i32 {
+export function init(configLen: i32): i32 {
   const filter = registeredFilter();
   let root = JsonValue.newObject(); // the host passes "{}" when there is no config; be lenient with nothing
-  if (len > 0) {
-    const parsed = parseJsonBytes(ptr, len);
+  if (configLen > 0) {
+    const buf = heap.alloc(<usize>configLen);
+    const n = hostConfigRead(buf, configLen);
+    const parsed = parseJsonBytes(buf, n == configLen ? n : 0);
+    heap.free(buf);
     const error = parsed.error;
     if (error != null) return reject(filter, "the configuration is not valid JSON: " + error);
     root = changetype<JsonValue>(parsed.value);
@@ -51,70 +44,45 @@ export function init(ptr: usize, len: i32): i32 {
 
 function reject(filter: Filter, message: string): i32 {
   const name = filter.name();
-  const bytes = String.UTF8.encode(name.length != 0 ? name + ": " + message : message);
-  hostOutput(changetype<usize>(bytes), bytes.byteLength);
+  const n = putUtf8(name.length != 0 ? name + ": " + message : message);
+  hostInitReject(valueBuffer(0), n);
   return REJECTED;
 }
 
-export function onRequest(ptr: usize, len: i32): i32 {
-  input.bind(ptr, len);
-  request.reset(0);
-  clearReply();
-  setPhase(PHASE_REQUEST);
+function begin(phase: i32): void {
+  setPhase(phase);
+  resetResponded();
+  kvResetPhase();
+}
+
+export function onRequest(): i32 {
+  begin(PHASE_REQUEST);
   return finish(registeredFilter().onRequest(request));
 }
 
-export function onResponse(ptr: usize, len: i32): i32 {
-  input.bind(ptr, len);
-  response.reset();
-  clearReply();
-  setPhase(PHASE_RESPONSE);
+export function onResponse(): i32 {
+  begin(PHASE_RESPONSE);
   return finish(registeredFilter().onResponse(response));
 }
 
-export function onResume(token: i32, status: i32, ptr: usize, len: i32): i32 {
+export function onResume(token: i32): i32 {
   if (currentPhase() == PHASE_IDLE) abort("wafer_on_resume called while no phase is paused");
-  const data = new Uint8Array(len > 0 ? len : 0);
-  if (len > 0) memory.copy(data.dataStart, ptr, <usize>len);
-  return finish(registeredFilter().onKvResult(token, status, data));
+  const result = kvDeliver(token);
+  if (result == null) abort("wafer_on_resume called with a token no operation is waiting for: " + token.toString());
+  const action = registeredFilter().onKvResult(token, changetype<KvResult>(result));
+  kvDelivered();
+  return finish(action);
 }
 
-// Turns the handler's action into the entry point's result, emitting the output (if any) with
-// exactly one `output` call. A Continue that changed nothing calls nothing, so the host can
-// reuse the request it already encoded.
+// Checks the handler's action. Every change was made by a host call already, so there is
+// nothing to send: Continue and Respond just end the phase.
 function finish(action: Action): i32 {
-  if (action == Action.Pause) {
-    input.preserve();
-    return action;
-  }
-  const phase = currentPhase();
+  if (action == Action.Pause) return action;
   if (action == Action.Respond) {
-    const reply = chosenReply();
-    if (reply == null) {
-      abort("the filter returned Action.Respond without calling respond()");
-      return action;
-    }
-    writer.reset();
-    reply.write(writer);
-    emit();
-    clearReply();
-  } else if (action == Action.Continue) {
-    if (phase == PHASE_REQUEST && request.changed) {
-      writer.reset();
-      request.writePatch(writer);
-      emit();
-    } else if (phase == PHASE_RESPONSE && response.changed) {
-      writer.reset();
-      response.writePatch(writer);
-      emit();
-    }
-  } else {
+    if (!respondedInPhase()) abort("the filter returned Action.Respond without calling respond()");
+  } else if (action != Action.Continue) {
     abort("the filter returned an invalid action: " + (<i32>action).toString());
   }
   setPhase(PHASE_IDLE);
   return action;
-}
-
-function emit(): void {
-  hostOutput(writer.ptr, writer.length);
 }

@@ -3,23 +3,19 @@
 // asc's `--use abort=...waferAbort` only finds the replacement if this module is loaded from
 // a file the entry imports directly.
 import "./abort";
-import { alloc, init, onResponse, onResume } from "./entry";
+import { init, onResponse, onResume } from "./entry";
 
-/** Declares ABI version 1 (docs/abi.md section 1); never called. */
-export function wafer_abi_version_1(): void {}
+/** Declares ABI version 2 (docs/abi-v2.md section 1); never called. */
+export function wafer_abi_version_2(): void {}
 
-export function wafer_alloc(size: i32): usize {
-  return alloc(size);
+export function wafer_init(configLen: i32): i32 {
+  return init(configLen);
 }
 
-export function wafer_init(configPtr: usize, configLen: i32): i32 {
-  return init(configPtr, configLen);
+export function wafer_on_response(): i32 {
+  return onResponse();
 }
 
-export function wafer_on_response(inputPtr: usize, inputLen: i32): i32 {
-  return onResponse(inputPtr, inputLen);
-}
-
-export function wafer_on_resume(token: i32, status: i32, dataPtr: usize, dataLen: i32): i32 {
-  return onResume(token, status, dataPtr, dataLen);
+export function wafer_on_resume(token: i32): i32 {
+  return onResume(token);
 }

@@ -2,6 +2,7 @@
 // phases it cares about; registerFilter() makes the instance the one the entry points call.
 import { Action } from "./action";
 import { Config } from "./config";
+import { KvResult } from "./kv";
 import { Request } from "./request";
 import { Response } from "./response";
 
@@ -28,8 +29,7 @@ export class Filter {
 
   /**
    * False when, with the configuration it was given, onRequest would never do anything: the
-   * host then never calls it (and never encodes a request for it). Decided once, after
-   * configure().
+   * host then never calls it. Decided once, after configure().
    */
   handlesRequest(): bool {
     return true;
@@ -49,11 +49,13 @@ export class Filter {
   }
 
   /**
-   * The result of a kv operation started in this phase (status: KvStatus). Return Pause to keep
-   * waiting, or Continue/Respond to finish the phase; currentRequest()/currentResponse() (or the
-   * object given to onRequest/onResponse) still hold the message and its changes.
+   * The result of a kv operation that the store answered later (kv.pending() was true when it
+   * started; `token` is what kv.token() said then). `result` is valid until this returns.
+   * Return Pause to keep waiting, or Continue/Respond to finish the phase;
+   * currentRequest()/currentResponse() (or the object given to onRequest/onResponse) still hold
+   * the message and its changes.
    */
-  onKvResult(token: i32, status: i32, data: Uint8Array): Action {
+  onKvResult(token: i32, result: KvResult): Action {
     return Action.Continue;
   }
 }

@@ -13,11 +13,11 @@ export { currentRequest, currentResponse } from "./call-state";
 export { Config } from "./config";
 export { JsonKind, JsonValue } from "./json-value";
 export { JsonParseResult, parseJson, parseJsonData } from "./json-parse";
-export { JsonWriter, jsonString } from "./json-writer";
-export { kv, KvCounter, KvStatus } from "./kv";
+export { jsonString } from "./json-quote";
+export { kv, KvResult, KvStatus } from "./kv";
 export { log } from "./log";
 export { now } from "./clock";
-export { randomBytes } from "./random";
+export { randomBytes, randomFill } from "./random";
 export { isHeaderName, isHeaderValue } from "./ascii";
 export {
   base64Decode, base64Encode, base64UrlDecode, base64UrlEncode, constantTimeEqual, hmacSha256, sha256

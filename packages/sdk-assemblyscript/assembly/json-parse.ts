@@ -1,7 +1,7 @@
 // A strict RFC 8259 parser producing JsonValue trees. Strict because its main job is to reject
 // a malformed filter configuration with a message saying where, instead of guessing.
 import { JsonValue } from "./json-value";
-import { decodeNumber, decodeString, isWs, readHex4 } from "./json-scan";
+import { decodeNumber, decodeString, isWs, readHex4 } from "./json-decode";
 
 const MAX_DEPTH: i32 = 64;
 
@@ -152,7 +152,7 @@ class Parser {
       q++;
     }
     this.p = q + 1;
-    return decodeString(open, this.end);
+    return decodeString(open + 1, q);
   }
 
   number(): JsonValue {

@@ -1,6 +1,6 @@
 // A parsed JSON value. Used where a whole document must be read (a filter's configuration, a
-// JWT's claims); request inputs are never parsed into these, they are scanned lazily instead.
-import { JsonWriter } from "./json-writer";
+// JWT's claims).
+import { jsonString } from "./json-quote";
 
 export enum JsonKind {
   Null = 0,
@@ -146,33 +146,30 @@ export class JsonValue {
     return this;
   }
 
-  write(w: JsonWriter): void {
+  /** The value as compact JSON text. */
+  toString(): string {
     switch (this.kind) {
-      case JsonKind.Null: w.nullValue(); break;
-      case JsonKind.Bool: w.bool(this.boolValue); break;
-      case JsonKind.Number: w.number(this.numberValue); break;
-      case JsonKind.String: w.string(this.stringValue); break;
+      case JsonKind.Null: return "null";
+      case JsonKind.Bool: return this.boolValue ? "true" : "false";
+      case JsonKind.Number: return numberText(this.numberValue);
+      case JsonKind.String: return jsonString(this.stringValue);
       case JsonKind.Array: {
-        w.beginArray();
-        for (let i = 0; i < this.items.length; i++) unchecked(this.items[i]).write(w);
-        w.endArray();
-        break;
+        const parts = new Array<string>(this.items.length);
+        for (let i = 0; i < this.items.length; i++) unchecked(parts[i] = unchecked(this.items[i]).toString());
+        return "[" + parts.join(",") + "]";
       }
       default: {
-        w.beginObject();
+        const parts = new Array<string>(this.items.length);
         for (let i = 0; i < this.items.length; i++) {
-          w.key(unchecked(this.keys[i]));
-          unchecked(this.items[i]).write(w);
+          unchecked(parts[i] = jsonString(unchecked(this.keys[i])) + ":" + unchecked(this.items[i]).toString());
         }
-        w.endObject();
+        return "{" + parts.join(",") + "}";
       }
     }
   }
+}
 
-  /** The value as compact JSON text. */
-  toString(): string {
-    const w = new JsonWriter();
-    this.write(w);
-    return w.toString();
-  }
+function numberText(n: f64): string {
+  if (!isFinite(n)) return "null";
+  return n == Math.trunc(n) && Math.abs(n) < 9007199254740992 ? (<i64>n).toString() : n.toString();
 }

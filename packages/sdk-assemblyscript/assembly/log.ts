@@ -1,9 +1,12 @@
 // Log lines go to the application's pino logger with the filter's name and the request id.
+// The message is encoded into the SDK's value buffer: logging allocates nothing.
 import { hostLog } from "./host";
+import { valueBuffer } from "./scratch";
+import { putUtf8 } from "./text";
 
 function write(level: i32, message: string): void {
-  const bytes = String.UTF8.encode(message);
-  hostLog(level, changetype<usize>(bytes), bytes.byteLength);
+  const n = putUtf8(message);
+  hostLog(level, valueBuffer(0), n);
 }
 
 export namespace log {

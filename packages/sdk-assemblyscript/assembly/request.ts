@@ -1,138 +1,111 @@
-// The request as a filter sees it. Nothing is decoded until asked for: a filter that only
-// returns Continue parses nothing, and header() scans for the one header asked for.
-// RequestView is the read-only form (the response phase's `res.request`); Request adds the
-// changes that become the request patch.
+// The request as a filter sees it. Every accessor is a host call on the request the framework
+// holds (docs/abi-v2.md): nothing is copied into the module until asked for, and a change is
+// applied at once, so later reads (here and in later filters) see it. RequestView is the
+// read-only form (the response phase's `res.request`); Request adds the changes.
 import { Action } from "./action";
-import { HeaderPatch } from "./header-patch";
-import { patchedHasHeader, patchedHeader, patchedHeaderValues } from "./header-view";
-import { InputBuffer } from "./input-buffer";
-import { InputObject } from "./input-object";
-import { JsonWriter } from "./json-writer";
-import { chooseReply, jsonReply, Reply } from "./reply";
+import {
+  FIELD_CLIENT_ADDRESS, FIELD_METHOD, FIELD_PATH, FIELD_QUERY, FIELD_REQUEST_BODY, FIELD_REQUEST_ID,
+  MAP_REQUEST, MAP_RESPONSE_ADD
+} from "./abi";
+import { bodyBase64, bodyBytes, bodyText, setBodyBytes, setBodyText } from "./body";
+import {
+  headerEquals, headerNamesOf, headerPresent, headerString, headerValuesOf, removeHeaderIn, setHeaderIn,
+  setHeaderValuesIn
+} from "./headers";
+import { hostSet } from "./host";
+import { respondWith } from "./local-reply";
+import { readField } from "./reads";
+import { readBuffer, valueBuffer } from "./scratch";
+import { latin1String, putLatin1 } from "./text";
+
+function fieldString(field: i32): string {
+  const n = readField(field);
+  return n > 0 ? latin1String(readBuffer(), n) : "";
+}
 
 export class RequestView {
-  protected src: InputObject;
-  protected headerPatch: HeaderPatch = new HeaderPatch();
-  protected newPath: string | null = null;
-  protected newQuery: string | null = null;
-  private cachedId: string | null = null;
-  private cachedMethod: string | null = null;
-  private cachedPath: string | null = null;
-  private cachedQuery: string | null = null;
-  private cachedRemote: string | null = null;
-
-  constructor(input: InputBuffer) {
-    this.src = new InputObject(input);
-  }
-
-  /** Points the view at the object starting at input offset `at` (-1: none). */
-  reset(at: i32): void {
-    this.src.reset(at);
-    this.cachedId = null;
-    this.cachedMethod = null;
-    this.cachedPath = null;
-    this.cachedQuery = null;
-    this.cachedRemote = null;
-  }
-
   /** The request id (the framework's). */
   get id(): string {
-    let v = this.cachedId;
-    if (v == null) this.cachedId = v = this.text("id");
-    return v;
+    return fieldString(FIELD_REQUEST_ID);
   }
 
   /** Upper-case method, e.g. "GET". */
   get method(): string {
-    let v = this.cachedMethod;
-    if (v == null) this.cachedMethod = v = this.text("method");
-    return v;
+    return fieldString(FIELD_METHOD);
   }
 
   /** The URL path as received (percent-encoding kept), or as set by setPath(). */
   get path(): string {
-    const changed = this.newPath;
-    if (changed != null) return changed;
-    let v = this.cachedPath;
-    if (v == null) this.cachedPath = v = this.text("path");
-    return v;
+    return fieldString(FIELD_PATH);
   }
 
   /** The query string without "?" ("" when absent), or as set by setQuery(). */
   get query(): string {
-    const changed = this.newQuery;
-    if (changed != null) return changed;
-    let v = this.cachedQuery;
-    if (v == null) this.cachedQuery = v = this.text("query");
-    return v;
+    return fieldString(FIELD_QUERY);
   }
 
   /** The client address as the framework sees it. */
   get remoteAddress(): string {
-    let v = this.cachedRemote;
-    if (v == null) this.cachedRemote = v = this.text("remoteAddress");
-    return v;
+    return fieldString(FIELD_CLIENT_ADDRESS);
   }
 
   /** Header `name` (case-insensitive), or null; repeated values joined with ", ". */
   header(name: string): string | null {
-    return patchedHeader(this.headerPatch, this.src, name);
+    return headerString(MAP_REQUEST, name);
   }
 
   /** Every value of header `name`; empty when absent. */
   headerValues(name: string): string[] {
-    return patchedHeaderValues(this.headerPatch, this.src, name);
+    return headerValuesOf(MAP_REQUEST, name);
   }
 
+  /** True if header `name` is present. Copies nothing and allocates nothing. */
   hasHeader(name: string): bool {
-    return patchedHasHeader(this.headerPatch, this.src, name);
+    return headerPresent(MAP_REQUEST, name);
   }
 
-  private text(name: string): string {
-    const v = this.src.string(name);
-    return v != null ? v : "";
+  /** True if header `name` is present with exactly `value`. Allocates nothing. */
+  headerIs(name: string, value: string): bool {
+    return headerEquals(MAP_REQUEST, name, value);
+  }
+
+  /** The names of every header, lower-case. */
+  headerNames(): string[] {
+    return headerNamesOf(MAP_REQUEST);
   }
 }
 
 export class Request extends RequestView {
-  private newBody: string | null = null;
-  private responsePatch: HeaderPatch = new HeaderPatch();
-
-  reset(at: i32): void {
-    super.reset(at);
-    this.headerPatch.reset();
-    this.responsePatch.reset();
-    this.newPath = null;
-    this.newQuery = null;
-    this.newBody = null;
-  }
-
   /**
-   * The body as text; null when the request has none, when it is not valid UTF-8 (see
-   * bodyBase64), or when the filter did not ask for it with needsRequestBody().
+   * The body as text; null when the request has none, when it is empty or not valid UTF-8 (see
+   * bodyBase64, bodyBytes), or when the filter did not ask for it with needsRequestBody().
    */
   get body(): string | null {
-    const changed = this.newBody;
-    return changed != null ? changed : this.src.string("body");
+    return bodyText(FIELD_REQUEST_BODY);
   }
 
   /** The body in base64 when it is not valid UTF-8, else null. */
   get bodyBase64(): string | null {
-    return this.newBody != null ? null : this.src.string("bodyBase64");
+    return bodyBase64(FIELD_REQUEST_BODY);
+  }
+
+  /** The body's bytes (null when absent or empty). */
+  bodyBytes(): Uint8Array | null {
+    return bodyBytes(FIELD_REQUEST_BODY);
   }
 
   /** Sets (replaces) a header for the next filter and the route. */
   setHeader(name: string, value: string): void {
-    this.headerPatch.set(name, [value], false);
+    setHeaderIn(MAP_REQUEST, name, value);
   }
 
   /** Sets a header to several values (sent as separate header lines). */
   setHeaderValues(name: string, values: string[]): void {
-    this.headerPatch.set(name, values.slice(0), true);
+    setHeaderValuesIn(MAP_REQUEST, name, values);
   }
 
   removeHeader(name: string): void {
-    this.headerPatch.remove(name);
+    removeHeaderIn(MAP_REQUEST, name);
   }
 
   /**
@@ -142,22 +115,29 @@ export class Request extends RequestView {
    * without a response phase.
    */
   setResponseHeader(name: string, value: string): void {
-    this.responsePatch.set(name, [value], false);
+    setHeaderIn(MAP_RESPONSE_ADD, name, value);
   }
 
-  /** New path: must start with "/" and hold no "?", "#", spaces or control characters. */
+  /** New path: must start with "/" and pass the request-target rule (docs/config.md). */
   setPath(path: string): void {
-    this.newPath = path;
+    const n = putLatin1(path);
+    hostSet(FIELD_PATH, valueBuffer(0), n);
   }
 
   /** New query string, without "?". */
   setQuery(query: string): void {
-    this.newQuery = query;
+    const n = putLatin1(query);
+    hostSet(FIELD_QUERY, valueBuffer(0), n);
   }
 
-  /** New body text; only allowed when the filter declared needsRequestBody(). */
+  /** New body text (UTF-8); needs needsRequestBody(). The host fixes content-length. */
   setBody(body: string): void {
-    this.newBody = body;
+    setBodyText(FIELD_REQUEST_BODY, body, "req.setBody");
+  }
+
+  /** New body bytes; needs needsRequestBody(). */
+  setBodyBytes(body: Uint8Array): void {
+    setBodyBytes(FIELD_REQUEST_BODY, body, "req.setBody");
   }
 
   /**
@@ -165,33 +145,11 @@ export class Request extends RequestView {
    * phase. `headers` are [name, value] pairs.
    */
   respond(status: i32, body: string | null = null, headers: string[][] | null = null): Action {
-    chooseReply(new Reply(status, body, headers));
-    return Action.Respond;
+    return respondWith(status, body, headers, false);
   }
 
   /** Like respond(), adding `content-type: application/json` unless a content-type is given. */
   respondJson(status: i32, json: string, headers: string[][] | null = null): Action {
-    chooseReply(jsonReply(status, json, headers));
-    return Action.Respond;
-  }
-
-  /** True if anything was changed, i.e. there is a patch to send. */
-  get changed(): bool {
-    return !this.headerPatch.isEmpty || !this.responsePatch.isEmpty || this.newPath != null ||
-      this.newQuery != null || this.newBody != null;
-  }
-
-  /** Writes the request patch (docs/abi.md section 5). */
-  writePatch(w: JsonWriter): void {
-    w.beginObject();
-    this.headerPatch.write(w);
-    const path = this.newPath;
-    if (path != null) w.key("path").string(path);
-    const query = this.newQuery;
-    if (query != null) w.key("query").string(query);
-    const body = this.newBody;
-    if (body != null) w.key("body").string(body);
-    this.responsePatch.writeSets(w, "setResponseHeaders");
-    w.endObject();
+    return respondWith(status, json, headers, true);
   }
 }
