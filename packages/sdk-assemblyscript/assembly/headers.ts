@@ -4,8 +4,9 @@
 // a string allocate, and only that string.
 import { hostHeaderAdd, hostHeaderRemove, hostHeaderSet } from "./host";
 import { headerLength, readHeader, readHeaderNames, readHeaderValues } from "./reads";
-import { nameBuffer, readBuffer, valueBuffer } from "./scratch";
-import { equalsLatin1, latin1String, putLatin1, putName } from "./text";
+import { nameBytes } from "./names";
+import { readBuffer, valueBuffer } from "./scratch";
+import { equalsLatin1, latin1String, putLatin1 } from "./text";
 
 export function headerString(map: i32, name: string): string | null {
   const n = readHeader(map, name);
@@ -46,15 +47,13 @@ export function headerNamesOf(map: i32): string[] {
 }
 
 export function setHeaderIn(map: i32, name: string, value: string): i32 {
-  const nameLen = putName(name);
   const valueLen = putLatin1(value);
-  return hostHeaderSet(map, nameBuffer(0), nameLen, valueBuffer(0), valueLen);
+  return hostHeaderSet(map, nameBytes(name), name.length, valueBuffer(0), valueLen);
 }
 
 export function addHeaderIn(map: i32, name: string, value: string): i32 {
-  const nameLen = putName(name);
   const valueLen = putLatin1(value);
-  return hostHeaderAdd(map, nameBuffer(0), nameLen, valueBuffer(0), valueLen);
+  return hostHeaderAdd(map, nameBytes(name), name.length, valueBuffer(0), valueLen);
 }
 
 /** Replaces every value of `name` with `values` (none: removes it). */
@@ -66,6 +65,5 @@ export function setHeaderValuesIn(map: i32, name: string, values: string[]): i32
 }
 
 export function removeHeaderIn(map: i32, name: string): i32 {
-  const nameLen = putName(name);
-  return hostHeaderRemove(map, nameBuffer(0), nameLen);
+  return hostHeaderRemove(map, nameBytes(name), name.length);
 }

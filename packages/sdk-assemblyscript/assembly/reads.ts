@@ -3,8 +3,8 @@
 // is read again; the buffer keeps that size, so the next such value is read in one call.
 // Each returns the length, with the bytes at readBuffer(), or a negative result code.
 import { hostGet, hostHeaderGet, hostHeaderNames, hostHeaderValues } from "./host";
-import { growRead, nameBuffer, readBuffer, readCapacity } from "./scratch";
-import { putName } from "./text";
+import { nameBytes } from "./names";
+import { growRead, readBuffer, readCapacity } from "./scratch";
 
 export function readField(field: i32): i32 {
   let n = hostGet(field, readBuffer(), readCapacity());
@@ -17,8 +17,8 @@ export function readField(field: i32): i32 {
 
 /** Header `name` of `map`, several values joined with ", "; NOT_FOUND (-4) when absent. */
 export function readHeader(map: i32, name: string): i32 {
-  const len = putName(name);
-  const namePtr = nameBuffer(0);
+  const len = name.length;
+  const namePtr = nameBytes(name);
   let n = hostHeaderGet(map, namePtr, len, readBuffer(), readCapacity());
   while (n > readCapacity()) {
     growRead(n);
@@ -29,8 +29,8 @@ export function readHeader(map: i32, name: string): i32 {
 
 /** Every value of header `name` of `map`, each followed by a NUL byte; NOT_FOUND when absent. */
 export function readHeaderValues(map: i32, name: string): i32 {
-  const len = putName(name);
-  const namePtr = nameBuffer(0);
+  const len = name.length;
+  const namePtr = nameBytes(name);
   let n = hostHeaderValues(map, namePtr, len, readBuffer(), readCapacity());
   while (n > readCapacity()) {
     growRead(n);
@@ -51,6 +51,5 @@ export function readHeaderNames(map: i32): i32 {
 
 /** Length of header `name` in `map` without reading it (cap 0); NOT_FOUND when absent. */
 export function headerLength(map: i32, name: string): i32 {
-  const len = putName(name);
-  return hostHeaderGet(map, nameBuffer(0), len, readBuffer(), 0);
+  return hostHeaderGet(map, nameBytes(name), name.length, readBuffer(), 0);
 }

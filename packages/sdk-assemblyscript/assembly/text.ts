@@ -13,18 +13,6 @@ function byteOf(c: u32): u32 {
   return c <= 0xff ? c : 0;
 }
 
-/** Writes header name `name` lower-cased into the name buffer; returns its length. */
-export function putName(name: string): i32 {
-  const n = name.length;
-  const dst = nameBuffer(n);
-  const src = changetype<usize>(name);
-  for (let i = 0; i < n; i++) {
-    const c = <u32>load<u16>(src + (<usize>i << 1));
-    store<u8>(dst + <usize>i, <u8>(c - 0x41 < 26 ? c + 0x20 : (c < 0x80 ? c : 0)));
-  }
-  return n;
-}
-
 /** Writes `s` one byte per character into the value buffer; returns its length. */
 export function putLatin1(s: string): i32 {
   const n = s.length;
