@@ -1,9 +1,10 @@
 // Limits how many requests a client may make, with a fixed window (one atomic kv.incr per
 // request) or a token bucket (kv.get then kv.set). Allowed requests get the RateLimit-* headers
 // on their response (set from the request phase with setResponseHeader, so no response phase
-// runs); denied requests get a 429 with Retry-After.
+// runs); denied requests get a 429 with Retry-After. With the in-memory store every kv call
+// answers at once; with a remote one it is pending, the phase pauses, and onKvResult goes on.
 import {
-  Action, Config, Filter, kv, KvCounter, KvStatus, now, registerFilter, Request, currentRequest, sha256
+  Action, Config, Filter, kv, KvResult, now, registerFilter, Request, currentRequest, sha256
 } from "@wafer/sdk-assemblyscript";
 import { FIXED_WINDOW, Options, readOptions } from "./options";
 export * from "@wafer/sdk-assemblyscript/assembly/exports-request";
@@ -21,7 +22,7 @@ function ceilSeconds(ms: f64): i64 {
   return <i64>Math.ceil(ms / 1000);
 }
 
-// Token-bucket request in flight: a paused instance serves only this request (abi.md section 6).
+// Token-bucket request in flight: a paused instance serves only this request (abi-v2.md section 6).
 let bucketKey = "";
 let bucketTokens: f64 = 0;
 let bucketSetToken: i32 = 0;
@@ -40,20 +41,22 @@ class RateLimit extends Filter {
   onRequest(req: Request): Action {
     const key = this.clientKey(req);
     if (this.o.algorithm == FIXED_WINDOW) {
-      kv.incr("fw:" + key, 1, this.o.windowMs);
-      return Action.Pause;
+      const count = kv.incr("fw:" + key, 1, <i32>this.o.windowMs);
+      if (kv.pending()) return Action.Pause;
+      return this.fixedWindow(req, count, kv.result().ttlMs);
     }
     bucketKey = "tb:" + key;
     bucketSetToken = 0;
-    kv.get(bucketKey);
-    return Action.Pause;
+    const state = kv.get(bucketKey);
+    if (kv.pending()) return Action.Pause;
+    return this.takeToken(req, state);
   }
 
-  onKvResult(token: i32, status: i32, data: Uint8Array): Action {
+  onKvResult(token: i32, result: KvResult): Action {
     const req = currentRequest();
-    if (this.o.algorithm == FIXED_WINDOW) return this.fixedWindow(req, KvCounter.parse(data));
-    if (token == bucketSetToken) return this.allow(req, this.o.burst, Math.floor(bucketTokens), this.bucketResetMs());
-    return this.takeToken(req, status, data);
+    if (this.o.algorithm == FIXED_WINDOW) return this.fixedWindow(req, result.value, result.ttlMs);
+    if (token == bucketSetToken) return this.allowBucket(req);
+    return this.takeToken(req, result.found ? result.text() : null);
   }
 
   private clientKey(req: Request): string {
@@ -61,24 +64,24 @@ class RateLimit extends Filter {
     if (this.o.keyHeader.length != 0) id = req.header(this.o.keyHeader);
     // Without the header, fall back to the address so such clients still share one limit.
     const key = id != null ? "h:" + id : "ip:" + req.remoteAddress;
-    const bytes = Uint8Array.wrap(String.UTF8.encode(key));
-    return bytes.length <= MAX_ID_BYTES ? key : "sha256:" + hex(sha256(bytes));
+    if (String.UTF8.byteLength(key) <= MAX_ID_BYTES) return key;
+    return "sha256:" + hex(sha256(Uint8Array.wrap(String.UTF8.encode(key))));
   }
 
-  private fixedWindow(req: Request, counter: KvCounter): Action {
+  private fixedWindow(req: Request, count: f64, ttlMs: f64): Action {
     const limit = this.o.limit;
-    const resetMs = counter.ttlMs >= 0 ? counter.ttlMs : this.o.windowMs;
-    if (counter.value > limit) return this.deny(req, limit, resetMs, resetMs);
-    return this.allow(req, limit, limit - counter.value, resetMs);
+    const resetMs = ttlMs >= 0 ? ttlMs : this.o.windowMs;
+    if (count > limit) return this.deny(req, limit, resetMs, resetMs);
+    return this.allow(req, limit, limit - count, resetMs);
   }
 
-  // Token bucket, step 1: the stored state "tokens,lastRefillMs" (or nothing: a full bucket).
-  private takeToken(req: Request, status: i32, data: Uint8Array): Action {
+  // Token bucket, step 1: the stored state "tokens,lastRefillMs" (or null: a full bucket).
+  private takeToken(req: Request, state: string | null): Action {
     const o = this.o;
     const t = now();
     let tokens = o.burst;
-    if (status == KvStatus.Ok) {
-      const parts = kv.text(data).split(",");
+    if (state != null) {
+      const parts = state.split(",");
       if (parts.length == 2) {
         const stored = parseFloat(parts[0]);
         const last = parseFloat(parts[1]);
@@ -92,10 +95,20 @@ class RateLimit extends Filter {
       return this.deny(req, o.burst, ((1 - tokens) / o.refillPerSecond) * 1000, this.bucketResetMs());
     }
     bucketTokens = tokens - 1;
-    // Once the bucket would be full again the state is redundant, so let it expire then.
+    // Once the bucket would be full again the state is redundant, so let it expire then (a
+    // refill too slow for the store's 32-bit TTL keeps it instead).
     const ttl = Math.ceil((o.burst / o.refillPerSecond) * 1000);
-    bucketSetToken = kv.set(bucketKey, bucketTokens.toString() + "," + t.toString(), ttl);
-    return Action.Pause; // step 2 (allow) once the write is confirmed
+    kv.set(bucketKey, bucketTokens.toString() + "," + t.toString(), ttl <= <f64>i32.MAX_VALUE ? <i32>ttl : 0);
+    if (kv.pending()) {
+      bucketSetToken = kv.token();
+      return Action.Pause; // step 2 once the write is confirmed
+    }
+    return this.allowBucket(req);
+  }
+
+  // Token bucket, step 2: the state is written.
+  private allowBucket(req: Request): Action {
+    return this.allow(req, this.o.burst, Math.floor(bucketTokens), this.bucketResetMs());
   }
 
   private bucketResetMs(): f64 {

@@ -5,6 +5,8 @@ export const FIXED_WINDOW: i32 = 0;
 export const TOKEN_BUCKET: i32 = 1;
 
 const MAX_SAFE: f64 = 9007199254740991;
+// The store takes a TTL as a 32-bit number of milliseconds (about 24.8 days).
+const MAX_WINDOW_MS: f64 = 2147483647;
 
 export class Options {
   algorithm: i32 = FIXED_WINDOW;
@@ -26,7 +28,7 @@ export function readOptions(config: Config, o: Options): string | null {
   else return "\"algorithm\" must be \"fixed-window\" or \"token-bucket\"";
 
   o.limit = config.getInteger("limit", 0, 1, MAX_SAFE);
-  o.windowMs = config.getInteger("windowMs", 60000, 1, MAX_SAFE);
+  o.windowMs = config.getInteger("windowMs", 60000, 1, MAX_WINDOW_MS);
 
   const key = config.getString("key", "ip");
   if (key == null) return null; // type error already recorded

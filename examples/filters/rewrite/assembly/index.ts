@@ -127,7 +127,7 @@ class Rewrite extends Filter {
     return null;
   }
 
-  // Phases with nothing to do for this configuration are never called (no input to encode).
+  // Phases with nothing to do for this configuration are never called.
   handlesRequest(): bool {
     return this.setHeaders.length != 0 || this.removeHeaders.length != 0 || this.prefixFrom.length != 0;
   }
