@@ -14,13 +14,14 @@ async function loadError (module: string | Uint8Array, config?: unknown): Promis
 }
 
 const cases: Array<{ name: string, code: WaferErrorCode, mentions: string[] }> = [
-  { name: 'abi-v9', code: 'WAFER_ERR_ABI_VERSION', mentions: ['version 9', 'wafer_abi_version_1'] },
+  { name: 'abi-v9', code: 'WAFER_ERR_ABI_VERSION', mentions: ['version 9', 'wafer_abi_version_2'] },
   { name: 'no-version', code: 'WAFER_ERR_ABI_MISSING_VERSION', mentions: ['wafer_abi_version_<N>'] },
   { name: 'proxy-wasm', code: 'WAFER_ERR_ABI_UNSUPPORTED', mentions: ['Proxy-Wasm ABI 0.2.1'] },
-  { name: 'missing-alloc', code: 'WAFER_ERR_ABI_MISSING_EXPORT', mentions: ['"wafer_alloc"', '(i32) -> i32'] },
-  { name: 'bad-signature', code: 'WAFER_ERR_ABI_BAD_SIGNATURE', mentions: ['"wafer_on_request"', 'has signature (i32) -> i32', 'expected a function (i32, i32) -> i32'] },
+  { name: 'missing-resume', code: 'WAFER_ERR_ABI_MISSING_EXPORT', mentions: ['"wafer_on_resume"', '(i32) -> i32', 'kv_'] },
+  { name: 'missing-phase', code: 'WAFER_ERR_ABI_MISSING_EXPORT', mentions: ['"wafer_on_request" or "wafer_on_response"', '() -> i32'] },
+  { name: 'bad-signature', code: 'WAFER_ERR_ABI_BAD_SIGNATURE', mentions: ['"wafer_on_request"', 'has signature (i32, i32) -> i32', 'expected a function () -> i32'] },
   { name: 'unknown-import', code: 'WAFER_ERR_ABI_UNKNOWN_IMPORT', mentions: ['"env"."fd_write"', 'may only import from "wafer"'] },
-  { name: 'bad-import-signature', code: 'WAFER_ERR_ABI_BAD_SIGNATURE', mentions: ['import "wafer"."output"', 'expected a function (i32, i32) -> i32'] },
+  { name: 'bad-import-signature', code: 'WAFER_ERR_ABI_BAD_SIGNATURE', mentions: ['import "wafer"."header_set"', 'expected a function (i32, i32, i32, i32, i32) -> i32'] },
   { name: 'start-trap', code: 'WAFER_ERR_FILTER_INSTANTIATE', mentions: ['"f"', 'start function trapped'] },
   { name: 'reject-config', code: 'WAFER_ERR_FILTER_CONFIG', mentions: ['"f"', '"limit" must be a positive integer'] }
 ]
@@ -100,7 +101,7 @@ test('a filter imports only what its capabilities grant', async () => {
   assert.equal(denied.code, 'WAFER_ERR_CAPABILITY_DENIED')
   assert.match(denied.message, /kv-incr\.wasm imports "wafer"\."kv_incr", which needs the "kv" capability; the filter is granted: log, clock/)
   const none = await loadErrorWith({ module: fixture('stamp'), capabilities: [] })
-  assert.equal(none, undefined, 'output is the ABI itself: no capability needed')
+  assert.equal(none, undefined, 'header_set is the ABI itself: no capability needed')
   assert.equal(await loadErrorWith({ module: fixture('kv-incr'), capabilities: ['kv'] }), undefined)
   await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('stamp'), capabilities: ['fs'] as never } } }), {
     code: 'WAFER_ERR_OPTIONS_INVALID', message: /\/filters\/f\/capabilities\/0: must be one of "kv", "log", "clock", "random", "http", got "fs"/

@@ -55,11 +55,22 @@ test('a store operation that never completes: WAFER_ERR_FILTER_DEADLINE after li
   await w.close()
 })
 
-for (const imp of ['output', 'log', 'random-fill', 'kv-get', 'kv-set', 'kv-incr', 'kv-del']) {
-  test(`out-of-range pointers to ${imp}: WAFER_ERR_ABI_BAD_POINTER, never a host exception`, async () => {
-    await failsWith({ module: fixture(`hostile-bad-pointers-${imp}`) }, 'WAFER_ERR_ABI_BAD_POINTER', new RegExp(`in ${imp.replace('-', '_')}`), 'abi')
+/** Each hostile-bad-pointers-<family> fixture, and the import its first bad pointer goes to. */
+const pointerFamilies: Array<[family: string, first: string]> = [
+  ['fields', 'get'], ['headers', 'header_get'], ['respond', 'respond'], ['log', 'log'], ['random-fill', 'random_fill'],
+  ['kv-get', 'kv_get'], ['kv-set', 'kv_set'], ['kv-incr', 'kv_incr'], ['kv-del', 'kv_del']
+]
+for (const [family, first] of pointerFamilies) {
+  test(`out-of-range pointers to the ${family} imports: WAFER_ERR_ABI_BAD_POINTER, never a host exception`, async () => {
+    await failsWith({ module: fixture(`hostile-bad-pointers-${family}`) }, 'WAFER_ERR_ABI_BAD_POINTER', new RegExp(`in ${first}\\b`), 'abi')
   })
 }
+
+test('out-of-range pointers to config_read and init_reject in wafer_init: the load fails with WAFER_ERR_ABI_BAD_POINTER', async () => {
+  await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('hostile-bad-pointers-config') } } }), {
+    code: 'WAFER_ERR_ABI_BAD_POINTER', message: /in config_read\b/
+  })
+})
 
 test('a loop in wafer_init fails the load with WAFER_ERR_FILTER_FUEL instead of hanging startup', async () => {
   await assert.rejects(createWafer({ logger: silent, filters: { f: { module: fixture('hostile-loop-in-init'), limits: { fuel: 1_000_000 } } } }), {
