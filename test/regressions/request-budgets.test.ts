@@ -44,6 +44,8 @@ function failures (app: Awaited<ReturnType<typeof serve>>['app']): Record<string
 }
 
 test('in-memory store (answers at once): the resume cap ends the phase and the server keeps serving', async (t) => {
+  // The store answers inside kv_get, so the guest loops in one entry; limits.maxResumes also
+  // caps the operations started in a phase, and operation 65 fails it.
   const { app, base, lines } = await serve({})
   t.after(() => app.close())
   const [loop, ok] = await Promise.all([get(`${base}/loop`), get(`${base}/ok`)])
@@ -85,7 +87,8 @@ test('limits.timeoutMs bounds the whole phase, not each wait', async (t) => {
 
 test('fuel is a budget for the whole phase, summed over every resume', async (t) => {
   // One entry spins about 2,000 iterations, well inside 200,000 fuel; a few dozen do not fit.
-  const { app, base, lines } = await serve({ maxResumes: 1_000_000, fuel: 200_000 })
+  // A store that answers on the next tick, so that the guest pauses and is resumed each time.
+  const { app, base, lines } = await serve({ maxResumes: 1_000_000, fuel: 200_000 }, delayedStore(0).store)
   t.after(() => app.close())
   const [loop, ok] = await Promise.all([get(`${base}/loop`), get(`${base}/ok`)])
   assert.equal(loop.status, 503)
