@@ -198,11 +198,7 @@ test('the budget is per call: each call gets the budget afresh, and one unit les
   const short = new Guest(bytes)
   play(short, [init], BIG)
   const first = used[0] as bigint
-  setFuel(short.exports, BIG)
-  const ptr = (short.exports.wafer_alloc as (n: number) => number)(call.input.length)
-  new Uint8Array(short.memory.buffer).set(Buffer.from(call.input), ptr)
-  setFuel(short.exports, first - 1n)
-  assert.throws(() => (short.exports.wafer_on_request as (p: number, l: number) => number)(ptr, call.input.length), WebAssembly.RuntimeError)
+  assert.throws(() => play(short, [call], first - 1n), WebAssembly.RuntimeError)
   assert.equal(fuelExhausted(short.exports), true)
 })
 

@@ -61,19 +61,26 @@ export class HostV2 {
   /** What the guest changed in the current entry, in order: set, header writes and respond. */
   effects: unknown[] = []
   rejected: string | undefined
+  /** The reply's status in the response phase; undefined in the request phase. */
+  status: number | undefined
   readonly #pending = new Map<number, Pending>()
   #token = 0
   #seed = 0
 
   constructor (private readonly memory: () => WebAssembly.Memory | undefined) {}
 
-  /** Starts an entry: `wafer_init` with a configuration, or a phase with a request. */
-  begin (config: Uint8Array | undefined, request?: Partial<RequestState>): void {
+  /**
+   * Starts an entry: `wafer_init` with a configuration, the request phase with a request, or the
+   * response phase with a request and the reply (its status and headers).
+   */
+  begin (config: Uint8Array | undefined, request?: Partial<RequestState>, reply?: { status: number, headers: Record<string, string> }): void {
     this.config = config
     this.effects = []
     if (request !== undefined) {
+      const entries = (h: Record<string, string> | undefined): Map<string, string[]> => new Map(Object.entries(h ?? {}).map(([k, v]) => [k, [v]]))
       this.request = { ...this.request, ...request }
-      this.maps = [new Map(Object.entries(request.headers ?? {}).map(([k, v]) => [k, [v]])), new Map(), new Map(), new Map()]
+      this.status = reply?.status
+      this.maps = [entries(request.headers), entries(reply?.headers), new Map(), new Map()]
     }
   }
 
@@ -140,9 +147,13 @@ export class HostV2 {
         this.effects.push([name, a0, text(a1, a2)])
         return 0
       case 'status_get':
-        return UNAVAILABLE
+        return this.status ?? UNAVAILABLE
       case 'status_set':
-        return a0 >= 200 && a0 <= 599 ? 0 : BAD_ARGUMENT
+        if (this.status === undefined) return UNAVAILABLE
+        if (a0 < 200 || a0 > 599) return BAD_ARGUMENT
+        this.status = a0
+        this.effects.push([name, a0])
+        return 0
       case 'header_get':
       case 'header_values': {
         const values = map(a0)?.get(text(a1, a2).toLowerCase())
