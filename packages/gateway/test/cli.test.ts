@@ -107,13 +107,13 @@ test('serve: SIGHUP reloads the config', async (t) => {
 test('inspect: ABI, exports and imports with signatures, size and sha256', async () => {
   const r = await wafer(['inspect', exampleFilter('rate-limit')])
   assert.equal(r.code, 0, r.stderr)
-  assert.match(r.stdout, /^abi {7}wafer-native\/1 \(request phase\)$/m)
+  assert.match(r.stdout, /^abi {7}wafer-native\/2 \(request phase\)$/m)
   assert.match(r.stdout, /^sha256 {4}[0-9a-f]{64}$/m)
-  assert.match(r.stdout, /^ {2}wafer_on_request +\(i32, i32\) -> i32$/m)
-  assert.match(r.stdout, /^ {2}wafer\.kv_incr +\(i32, i32, f64, f64\) -> i32$/m)
+  assert.match(r.stdout, /^ {2}wafer_on_request +\(\) -> i32$/m)
+  assert.match(r.stdout, /^ {2}wafer\.kv_incr +\(i32, i32, i32, i32, i32\) -> i32$/m)
   assert.match(r.stdout, /^ {2}memory +memory$/m)
   const json = JSON.parse((await wafer(['inspect', exampleFilter('rate-limit'), '--json'])).stdout) as { abi: string, size: number }
-  assert.equal(json.abi, 'wafer-native/1 (request phase)')
+  assert.equal(json.abi, 'wafer-native/2 (request phase)')
   assert.ok(json.size > 1000)
 })
 
