@@ -67,8 +67,7 @@ async function cases () {
       out.set(mem.subarray(8192, 8192 + n))
     }],
     ['header-only filter, no change (noop.wat): Filter.request', () => noop.request(cached)],
-    ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('noop-unmetered').request(cached)],
-    ['header-only filter, no change, request re-encoded each call', () => { cached.touch(); noop.request(cached) }]
+    ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('noop-unmetered').request(cached)]
   ]
   if (filters.auth) {
     const rid = wafer.filter('request-id')
@@ -81,7 +80,7 @@ async function cases () {
       const ex = newExchange()
       auth.request(ex)
     }])
-    list.push(['  new Exchange + encoding alone (subtract from the line above)', () => { newExchange().requestInput(false) }])
+    list.push(['  new Exchange alone (subtract from the line above)', () => { newExchange() }])
   }
   return { list, wafer, inputBytes: input.length }
 }
