@@ -5,6 +5,7 @@ import { test } from 'node:test'
 import { fuelBudget, fuelExhausted, instrumentModule } from '../src/sandbox/index.ts'
 import { fixture } from '../../../test/support/index.ts'
 import { enter, Guest, read, requestInput } from './sandbox-guest.ts'
+import { IMPORTS } from '../src/abi/native-v2/spec.ts'
 import { inside, POINTERS, RECORD_BYTES } from './support/guest-host-v2.ts'
 
 const BIG = fuelBudget(10_000_000_000)
@@ -29,6 +30,7 @@ const families: Record<string, Record<string, number>> = {
 }
 
 test('the hostile-bad-pointers fixtures cover every v2 import that takes a pointer', () => {
+  assert.deepEqual(Object.keys(POINTERS).sort(), Object.keys(IMPORTS).sort(), 'the test host knows every import of the real one')
   const covered = new Set(Object.values(families).flatMap((f) => Object.keys(f)))
   const withPointers = Object.entries(POINTERS).filter(([, p]) => p.pairs.length > 0 || p.record !== undefined).map(([name]) => name)
   assert.deepEqual([...covered].sort(), withPointers.sort())
