@@ -34,6 +34,19 @@ test('fixed window across two apps, each with its own connection to one Redis: e
   assert.equal(other.statusCode, 200, 'another client has its own counter')
 })
 
+test('token bucket through Redis (get, then set, each answered later): a burst, then 429 with the RateLimit headers', async (t) => {
+  const redis = await startRedis()
+  const keyPrefix = uniquePrefix()
+  t.after(async () => { if (redis.external) await deleteKeys(redis.url, keyPrefix); await redis.stop() })
+  const fastify = await app(t, new RedisStore({ url: redis.url, keyPrefix, timeoutMs: 5000 }), { algorithm: 'token-bucket', burst: 3, refillPerSecond: 0.001, key: 'header:x-user' })
+  const replies = []
+  for (let i = 0; i < 4; i++) replies.push(await fastify.inject({ url: '/', headers: { 'x-user': 'u1' } }))
+  assert.deepEqual(replies.map((r) => r.statusCode), [200, 200, 200, 429])
+  assert.deepEqual(replies.slice(0, 3).map((r) => r.headers['ratelimit-remaining']), ['2', '1', '0'])
+  assert.equal(replies[3]?.headers['ratelimit-remaining'], '0')
+  assert.equal((await fastify.inject({ url: '/', headers: { 'x-user': 'u2' } })).statusCode, 200, 'another client has its own bucket')
+})
+
 test('Redis stalled: fail-open lets requests through, fail-closed answers 503; neither waits past timeoutMs', async (t) => {
   const redis = await spawnRedis()
   t.after(() => redis.stop())
