@@ -16,22 +16,14 @@ import { join, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gunzipSync } from 'node:zlib'
+import { pnpmCommand } from './pnpm.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const PNPM = 'pnpm@10.34.8'
 const TS_PACKAGES = ['core', 'redis-store', 'fastify', 'express', 'gateway']
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, 'no-build': { type: 'boolean' } } })
 const out = resolve(values.out ?? join(root, 'dist-pack'))
 
-function hasPnpm () {
-  try {
-    execFileSync('pnpm', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 if (values['no-build'] !== true) {
   for (const pkg of TS_PACKAGES) {
@@ -47,7 +39,7 @@ if (values['no-build'] !== true) {
 
 mkdirSync(out, { recursive: true })
 for (const file of readdirSync(out)) if (/^wafer-.*\.tgz$/.test(file)) rmSync(join(out, file))
-const [cmd, pre] = hasPnpm() ? ['pnpm', []] : ['npx', ['--yes', PNPM]]
+const [cmd, pre] = pnpmCommand()
 const packed = JSON.parse(execFileSync(cmd, [...pre, '-r', '--filter', './packages/**', 'pack', '--pack-destination', out, '--json'], {
   cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']
 }))

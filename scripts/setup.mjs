@@ -17,28 +17,20 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildTypeScript } from './build-ts.mjs'
 import { ensureRedisServer } from './redis-server.mjs'
+import { pnpmCommand } from './pnpm.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const PNPM = 'pnpm@10.34.8'
 
 function run (cmd, args) {
   execFileSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env })
 }
 
-function hasPnpm () {
-  try {
-    execFileSync('pnpm', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 function install () {
   const marker = join(root, 'node_modules/.modules.yaml')
   const lock = join(root, 'pnpm-lock.yaml')
   if (existsSync(marker) && !(existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs)) return false
-  const pnpm = hasPnpm() ? ['pnpm', []] : ['npx', ['--yes', PNPM]]
+  const pnpm = pnpmCommand()
   run(pnpm[0], [...pnpm[1], 'install', '--frozen-lockfile'])
   return true
 }

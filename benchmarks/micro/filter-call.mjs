@@ -48,7 +48,10 @@ async function cases () {
   const filters = {
     noop: { module: fixture('noop') },
     'noop-unmetered': { module: fixture('noop'), limits: { fuel: false } },
-    stamp: { module: fixture('stamp') }
+    stamp: { module: fixture('stamp') },
+    'v2-noop': { module: fixture('v2-noop') },
+    'v2-read-set': { module: fixture('v2-read-set') },
+    'v2-read-set-unmetered': { module: fixture('v2-read-set'), limits: { fuel: false } }
   }
   if (existsSync(example('request-id'))) {
     filters['request-id'] = { module: example('request-id') }
@@ -67,7 +70,10 @@ async function cases () {
       out.set(mem.subarray(8192, 8192 + n))
     }],
     ['header-only filter, no change (noop.wat): Filter.request', () => noop.request(cached)],
-    ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('noop-unmetered').request(cached)]
+    ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('noop-unmetered').request(cached)],
+    ['ABI v2: a filter that does nothing (v2-noop.wat)', () => wafer.filter('v2-noop').request(cached)],
+    ['ABI v2: reads one header, sets one (v2-read-set.wat), metered', () => wafer.filter('v2-read-set').request(cached)],
+    ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('v2-read-set-unmetered').request(cached)]
   ]
   if (filters.auth) {
     const rid = wafer.filter('request-id')

@@ -3,35 +3,16 @@
 // promise in the reload queue so every later reload failed the same way, and the next SIGHUP
 // was an unhandled rejection that killed the gateway.
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { serve } from '../../packages/gateway/test/serve.ts'
 import { fixture, type LogLine } from '../support/index.ts'
+import { until } from '../support/gateway-output.ts'
 
 interface Failure { code: string, message: string, file?: string, problems?: Array<{ path: string, message: string }> }
 interface Report { outcome: string, from: number, to: number, error?: Failure }
-
-/** The JSON log lines the gateway wrote so far (complete lines only). */
-function logLines (output: string): LogLine[] {
-  return output.split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine)
-}
-
-/** Waits for the gateway's output to satisfy `done`; fails if the process exits first. */
-async function until (child: ChildProcess, output: () => string, done: (lines: LogLine[]) => boolean): Promise<LogLine[]> {
-  for (;;) {
-    const lines = logLines(output())
-    if (done(lines)) return lines
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the gateway exited (${String(child.exitCode ?? child.signalCode)}):\n${output()}`)
-    await new Promise<void>((resolve) => {
-      const next = (): void => { child.stdout?.off('data', next); child.off('exit', next); resolve() }
-      child.stdout?.on('data', next)
-      child.on('exit', next)
-    })
-  }
-}
 
 const failedLines = (lines: LogLine[]): LogLine[] => lines.filter((l) => l.msg.startsWith('reload failed'))
 

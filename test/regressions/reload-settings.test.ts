@@ -2,33 +2,15 @@
 // settings read at startup (or to reload.debounceMs / drainTimeoutMs) were reported as
 // `unchanged` and silently ignored.
 import assert from 'node:assert/strict'
-import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { serve } from '../../packages/gateway/test/serve.ts'
 import { fixture, type LogLine } from '../support/index.ts'
+import { until } from '../support/gateway-output.ts'
 
 interface Report { outcome: string, from: number, to: number, restartRequired?: string[], error?: { code: string, message: string, file?: string } }
-
-function logLines (output: string): LogLine[] {
-  return output.split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as LogLine)
-}
-
-/** Waits for the gateway's output to satisfy `done`; fails if the process exits first. */
-async function until (child: ChildProcess, output: () => string, done: (lines: LogLine[]) => boolean): Promise<LogLine[]> {
-  for (;;) {
-    const lines = logLines(output())
-    if (done(lines)) return lines
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the gateway exited (${String(child.exitCode ?? child.signalCode)}):\n${output()}`)
-    await new Promise<void>((resolve) => {
-      const next = (): void => { child.stdout?.off('data', next); child.off('exit', next); resolve() }
-      child.stdout?.on('data', next)
-      child.on('exit', next)
-    })
-  }
-}
 
 test('reload: a refused route change names the file; startup-only settings are reported as needing a restart; drain and debounce apply', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'wafer-reload-settings-'))

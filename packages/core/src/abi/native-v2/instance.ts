@@ -4,7 +4,8 @@ import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
 import { CONTINUE, type Decision } from '../../http/patch.js'
 import { Field, FilterCall, INVALID, type Phase } from '../../http/request-context.js'
-import { fuelBudget, fuelExhausted, fuelSetter, isMetered } from '../../sandbox/budget.js'
+import { fuelBudget, fuelSetter, isMetered } from '../../sandbox/budget.js'
+import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import { GuestMemory } from '../guest-memory.js'
 
@@ -61,14 +62,12 @@ export class NativeV2Instance implements GuestInstance {
   #rejection: string | undefined
   #pending: Pending[] = []
   #nextToken = 1
-  // Per-phase budgets: fuel is set once when the phase starts; resumes and operations are
-  // counted; the deadline starts at the phase's first asynchronous wait (0 until then).
-  #resumes = 0
-  #ops = 0
-  #deadline = 0
+  /** Resumes, operations and the deadline of the phase in progress; fuel is set when it starts. */
+  readonly #budget: PhaseBudget
 
   constructor (module: WebAssembly.Module, host: GuestHost) {
     this.#host = host
+    this.#budget = new PhaseBudget(host.filter, host.limits)
     let instance: WebAssembly.Instance
     this.#mem = new GuestMemory()
     try {
@@ -168,22 +167,10 @@ export class NativeV2Instance implements GuestInstance {
   }
 
   async #settleLater (op: Pending): Promise<Decision> {
-    let timer: NodeJS.Timeout | undefined
     try {
-      const { timeoutMs } = this.#host.limits
-      const now = performance.now()
-      if (this.#deadline === 0) this.#deadline = now + timeoutMs
-      const left = this.#deadline - now
-      const expired = (): WaferError => this.#error('WAFER_ERR_FILTER_DEADLINE', [this.#host.filter, timeoutMs, op.name])
-      if (left <= 0) throw expired()
-      const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(expired()) }, left)
-      })
-      await Promise.race([op.promise, deadline])
-      clearTimeout(timer)
+      await this.#budget.wait(op.promise as Promise<void>, op.name)
       return this.#settle(this.#resume(op))
     } catch (err) {
-      clearTimeout(timer)
       this.#fail(err)
       throw err
     }
@@ -191,9 +178,7 @@ export class NativeV2Instance implements GuestInstance {
 
   #resume (op: Pending): number {
     this.#entry = 'wafer_on_resume'
-    if (++this.#resumes > this.#host.limits.maxResumes) {
-      throw this.#error('WAFER_ERR_FILTER_RESUMES', [this.#host.filter, this.#host.limits.maxResumes, 'resumed'])
-    }
+    this.#budget.resume()
     if (op.error !== undefined) {
       throw waferError('WAFER_ERR_STATE', [op.name, this.#host.filter, describe(op.error)], { cause: op.error, filter: this.#host.filter })
     }
@@ -218,14 +203,7 @@ export class NativeV2Instance implements GuestInstance {
     try {
       return fn(arg)
     } catch (err) {
-      const { filter, limits } = this.#host
-      if (this.#fuel !== undefined && fuelExhausted(this.#exports)) {
-        throw this.#error('WAFER_ERR_FILTER_FUEL', [filter, this.#entry, limits.fuel], err)
-      }
-      if (limits.memoryPages !== undefined && this.#mem.byteLength() >= limits.memoryPages * 65536) {
-        throw this.#error('WAFER_ERR_FILTER_MEMORY', [filter, this.#entry, limits.memoryPages, describe(err)], err)
-      }
-      throw this.#error('WAFER_ERR_FILTER_TRAP', [filter, this.#entry, describe(err)], err)
+      throw trapError(err, this.#host.filter, this.#entry, this.#host.limits, this.#fuel === undefined ? undefined : this.#exports, this.#mem.byteLength())
     }
   }
 
@@ -275,9 +253,8 @@ export class NativeV2Instance implements GuestInstance {
     }
     /** Runs a store operation: answered now (0, record filled) or later (a token). */
     const store = <T>(name: string, exec: () => T | Promise<T>, deliver: (value: T) => void): number => {
-      if (++this.#ops > host.limits.maxResumes) {
-        return this.#faulted(Code.OverBudget, this.#error('WAFER_ERR_FILTER_RESUMES', [host.filter, host.limits.maxResumes, `started operation ${this.#ops} (${name})`]))
-      }
+      const over = this.#budget.startOp(name)
+      if (over !== undefined) return this.#faulted(Code.OverBudget, over)
       let result: T | Promise<T>
       try {
         result = exec()
@@ -463,8 +440,6 @@ export class NativeV2Instance implements GuestInstance {
     this.#call.end()
     this.#fault = undefined
     if (this.#pending.length !== 0) this.#pending.length = 0
-    this.#resumes = 0
-    this.#ops = 0
-    this.#deadline = 0
+    this.#budget.reset()
   }
 }

@@ -6,7 +6,8 @@ import {
   applyRequestPatch, applyResponsePatch, CONTINUE, OutputError, parseLocalResponse, replaceResponse, type Decision
 } from '../../http/patch.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
-import { fuelBudget, fuelExhausted, fuelSetter, isMetered } from '../../sandbox/budget.js'
+import { fuelBudget, fuelSetter, isMetered } from '../../sandbox/budget.js'
+import { PhaseBudget, trapError } from '../phase-budget.js'
 import { startOp, type Op, type OpResult } from './ops.js'
 
 /** Action codes, docs/abi.md section 5. */
@@ -55,15 +56,12 @@ export class NativeInstance implements GuestInstance {
   #fault: WaferError | undefined
   #pending: Op[] = []
   #nextToken = 1
-  // Per-phase budgets (docs/abi.md section 8): fuel is set once when a phase starts and spent by
-  // every entry of that phase; resumes and operations are counted; the deadline starts at the
-  // phase's first asynchronous wait (0 until then).
-  #resumes = 0
-  #ops = 0
-  #deadline = 0
+  /** Resumes, operations and the deadline of the phase in progress; fuel is set when it starts. */
+  readonly #budget: PhaseBudget
 
   constructor (module: WebAssembly.Module, host: GuestHost) {
     this.#host = host
+    this.#budget = new PhaseBudget(host.filter, host.limits)
     let instance: WebAssembly.Instance
     try {
       instance = new WebAssembly.Instance(module, { wafer: this.#imports() })
@@ -166,23 +164,11 @@ export class NativeInstance implements GuestInstance {
   }
 
   async #settleLater (op: Op, phase: Phase, withBody: boolean): Promise<Decision> {
-    let timer: NodeJS.Timeout | undefined
     try {
       // The deadline covers the phase from its first wait: every later wait gets what is left.
-      const { timeoutMs } = this.#host.limits
-      const now = performance.now()
-      if (this.#deadline === 0) this.#deadline = now + timeoutMs
-      const left = this.#deadline - now
-      const expired = (): WaferError => this.#error('WAFER_ERR_FILTER_DEADLINE', [this.#host.filter, timeoutMs, op.name])
-      if (left <= 0) throw expired()
-      const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(expired()) }, left)
-      })
-      await Promise.race([op.promise, deadline])
-      clearTimeout(timer)
+      await this.#budget.wait(op.promise as Promise<void>, op.name)
       return this.#settle(this.#resume(op), phase, withBody)
     } catch (err) {
-      clearTimeout(timer)
       this.#fail(err)
       throw err
     }
@@ -190,9 +176,7 @@ export class NativeInstance implements GuestInstance {
 
   #resume (op: Op): number {
     this.#entry = 'wafer_on_resume'
-    if (++this.#resumes > this.#host.limits.maxResumes) {
-      throw this.#error('WAFER_ERR_FILTER_RESUMES', [this.#host.filter, this.#host.limits.maxResumes, 'resumed'])
-    }
+    this.#budget.resume()
     if (op.error !== undefined) {
       throw waferError('WAFER_ERR_STATE', [op.name, this.#host.filter, describe(op.error)], { cause: op.error, filter: this.#host.filter })
     }
@@ -241,14 +225,7 @@ export class NativeInstance implements GuestInstance {
       // No closure per call: the export takes the arguments it declares and ignores the rest.
       return fn(a, b, c, d)
     } catch (err) {
-      const { filter, limits } = this.#host
-      if (this.#fuel !== undefined && fuelExhausted(this.#exports)) {
-        throw this.#error('WAFER_ERR_FILTER_FUEL', [filter, this.#entry, limits.fuel], err)
-      }
-      if (limits.memoryPages !== undefined && this.#memory.buffer.byteLength >= limits.memoryPages * 65536) {
-        throw this.#error('WAFER_ERR_FILTER_MEMORY', [filter, this.#entry, limits.memoryPages, describe(err)], err)
-      }
-      throw this.#error('WAFER_ERR_FILTER_TRAP', [filter, this.#entry, describe(err)], err)
+      throw trapError(err, this.#host.filter, this.#entry, this.#host.limits, this.#fuel === undefined ? undefined : this.#exports, this.#memory.buffer.byteLength)
     }
   }
 
@@ -303,8 +280,9 @@ export class NativeInstance implements GuestInstance {
       if (typeof k === 'number') return k
       if (this.#ex === undefined) return Result.NoRequest
       // Each result needs a resume to be delivered: a phase may start no more than it may resume.
-      if (++this.#ops > host.limits.maxResumes) {
-        this.#fault ??= this.#error('WAFER_ERR_FILTER_RESUMES', [host.filter, host.limits.maxResumes, `started operation ${this.#ops} (${name})`])
+      const over = this.#budget.startOp(name)
+      if (over !== undefined) {
+        this.#fault ??= over
         return Result.TooLarge
       }
       const token = this.#nextToken
@@ -390,9 +368,7 @@ export class NativeInstance implements GuestInstance {
     this.#output = undefined
     this.#fault = undefined
     if (this.#pending.length !== 0) this.#pending.length = 0
-    this.#resumes = 0
-    this.#ops = 0
-    this.#deadline = 0
+    this.#budget.reset()
   }
 }
 
