@@ -1,8 +1,9 @@
-// The native ABI v2 host (docs/abi-v2.md): host calls over the request context, no JSON.
+// The native ABI v2 host (docs/abi.md): host calls over the request context, no JSON.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { CONTINUE, createWafer, Exchange, type KvStore, type Wafer } from '../src/index.ts'
 import { fixture, silent } from '../../../test/support/index.ts'
+import { wat } from './sandbox-guest.ts'
 import { delayedStore } from '../../../test/support/stores.ts'
 
 function exchange (headers: Record<string, string> = {}): Exchange {
@@ -70,11 +71,9 @@ test('v2: respond with local headers, path and query rewrites, and config reject
   await assert.rejects(one('v2-respond', { config: 'bad' }), { code: 'WAFER_ERR_FILTER_CONFIG', message: /config "bad" is refused/ })
 })
 
-test('v2 and v1 filters run in one chain over the same request', async () => {
-  const w = await createWafer({ logger: silent, filters: { v1: { module: fixture('stamp') }, v2: { module: fixture('v2-stamp') } } })
-  const ex = exchange({ 'x-in': 'z' })
-  assert.equal(w.compose(['v2', 'v1']).runRequest(ex), CONTINUE)
-  assert.equal(ex.headers['x-seen'], 'z')
-  assert.match(ex.requestInput(false).toString(), /"x-seen":"z"/, 'the v1 filter after it sees the v2 filter\'s change')
-  await w.close()
+test('a module built for ABI version 1 is refused with a coded error that says to rebuild it', async () => {
+  const bytes = await wat('(module (memory (export "memory") 1) (func (export "wafer_abi_version_1")) (func (export "wafer_alloc") (param i32) (result i32) (i32.const 0)) (func (export "wafer_on_request") (param i32 i32) (result i32) (i32.const 0)))')
+  await assert.rejects(createWafer({ logger: silent, filters: { old: { module: bytes } } }), {
+    code: 'WAFER_ERR_ABI_VERSION', message: /version 1 .*replaced; rebuild the filter with the current @wafer\/sdk-assemblyscript/
+  })
 })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Exchange } from '../src/http/exchange.ts'
-import { applyRequestPatch, OutputError } from '../src/http/patch.ts'
+import { FilterCall, INVALID } from '../src/http/request-context.ts'
 import { isRefusal, normalizePath, normalizeRequestTarget } from '../src/http/request-target.ts'
 import { silent } from '../../../test/support/index.ts'
 
@@ -41,22 +41,30 @@ test('every traversal variant, fragment and raw byte is refused', () => {
 })
 
 test('a filter\'s path and query obey the same rule, normalised the same way', () => {
-  const ex = (): Exchange => new Exchange({ id: '1', method: 'GET', url: '/a', headers: {}, remoteAddress: '', log: silent })
-  const e = ex()
-  applyRequestPatch(e, { path: '/%61pi/x' }, false)
-  assert.equal(e.path, '/api/x')
-  for (const path of ['/a#b', '/a/../b', '/a%2fb', 'a', '/a\\b', '/a?b', '/a\u00a0']) {
-    assert.throws(() => applyRequestPatch(ex(), { path }, false), OutputError, path)
+  const call = (): FilterCall => {
+    const c = new FilterCall()
+    c.begin(new Exchange({ id: '1', method: 'GET', url: '/a', headers: {}, remoteAddress: '', log: silent }), 'request', false)
+    return c
   }
-  assert.throws(() => applyRequestPatch(ex(), { query: 'a#b' }, false), OutputError)
-  assert.throws(() => applyRequestPatch(ex(), { query: 'a\u0085' }, false), OutputError)
-  applyRequestPatch(e, { query: 'a=1?b' }, false)
-  assert.equal(e.query, 'a=1?b')
+  const c = call()
+  assert.equal(c.setPath('/%61pi/x'), 0)
+  assert.equal(c.ex?.path, '/api/x')
+  for (const path of ['/a#b', '/a/../b', '/a%2fb', 'a', '/a\\b', '/a?b', '/a\u00a0']) {
+    const refused = call()
+    assert.equal(refused.setPath(path), INVALID, path)
+    assert.match(refused.problem, /is refused/)
+  }
+  assert.equal(call().setQuery('a#b'), INVALID)
+  assert.equal(call().setQuery('a\u0085'), INVALID)
+  assert.equal(c.setQuery('a=1?b'), 0)
+  assert.equal(c.ex?.query, 'a=1?b')
   // Whatever the client may send, a filter may pass on unchanged.
   for (const url of ['/x/%41?q=%2e&r=?', 'http://h/p?q']) {
     const target = normalizeRequestTarget(url) as string
     const q = target.indexOf('?')
-    applyRequestPatch(ex(), { path: target.slice(0, q), query: target.slice(q + 1) }, false)
+    const pass = call()
+    assert.equal(pass.setPath(target.slice(0, q)), 0, url)
+    assert.equal(pass.setQuery(target.slice(q + 1)), 0, url)
   }
   assert.equal(normalizePath('/ok'), '/ok')
 })

@@ -108,7 +108,6 @@ export function chainMiddleware (spec: ChainSpec, ctx: ChainContext): WaferHandl
         if ('aborted' in result) return
         if ('tooLarge' in result) return sendError(res, result.tooLarge, state.log)
         ex.body = result.body
-        ex.touch()
         settle(chain.runRequest(ex, chain.bodyStart), req, res, ex, () => {
           // Body parsers after Wafer read what the filters left.
           restream(req, ex.body ?? result.body)

@@ -75,7 +75,6 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
       readBody(payload as Readable, bodyLimit, () => new WaferError('WAFER_ERR_BODY_TOO_LARGE', [bodyLimit]), (err, body) => {
         if (err !== null) return done(err)
         ex.body = body
-        ex.touch()
         // The route parses what the filters leave, which may be a replaced body.
         settle(chain.runRequest(ex, chain.bodyStart), request, reply, ex, done, () => Readable.from([ex.body as Buffer]))
       })

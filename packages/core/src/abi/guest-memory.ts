@@ -69,7 +69,7 @@ export class GuestMemory {
     return n
   }
 
-  /** A store result record (docs/abi-v2.md section 4): status, length, value, ttl. */
+  /** A store result record (docs/abi.md section 4): status, length, value, ttl. */
   writeRecord (ptr: number, status: number, len: number, value: number, ttlMs: number): void {
     const v = this.view()
     ptr >>>= 0

@@ -1,11 +1,14 @@
 import { waferError } from '../errors.js'
 import type { ModuleInfo } from '../runtime/wasm-binary.js'
-import { nativeAbiV1 } from './native/index.js'
-import { nativeAbiV2 } from './native-v2/index.js'
+import { nativeAbi } from './native/index.js'
 import type { AbiDescriptor, GuestAbi } from './types.js'
 
 /** ABIs this host speaks, by the version number in `wafer_abi_version_<N>`. */
-const NATIVE: ReadonlyMap<number, GuestAbi> = new Map([[1, nativeAbiV1], [2, nativeAbiV2]])
+const NATIVE: ReadonlyMap<number, GuestAbi> = new Map([[2, nativeAbi]])
+/** Versions this host spoke once, and what to do about a module built for one. */
+const RETIRED: ReadonlyMap<number, string> = new Map([
+  [1, 'version 1 (wafer_abi_version_1: JSON documents), which version 2 (host calls) replaced; rebuild the filter with the current @wafer/sdk-assemblyscript, or port it to docs/abi.md']
+])
 const NATIVE_MARKER = /^wafer_abi_version_(\d+)$/
 const PROXY_WASM_MARKER = /^proxy_abi_version_(\d+)_(\d+)_(\d+)$/
 
@@ -32,6 +35,8 @@ export function selectAbi (info: ModuleInfo, source: string): GuestAbi {
     throw waferError('WAFER_ERR_ABI_MISSING_VERSION', [source, supportedAbis()])
   }
   const abi = NATIVE.get(version)
+  const retired = RETIRED.get(version)
+  if (retired !== undefined) throw waferError('WAFER_ERR_ABI_VERSION', [source, retired, supportedAbis()])
   if (abi === undefined) throw waferError('WAFER_ERR_ABI_VERSION', [source, `version ${version} (wafer_abi_version_${version})`, supportedAbis()])
   return abi
 }

@@ -1,6 +1,6 @@
 import type { WaferLogger } from '../logger.js'
 import type { Exchange } from '../http/exchange.js'
-import type { Decision } from '../http/patch.js'
+import type { Decision } from '../http/decision.js'
 import type { ModuleInfo } from '../runtime/wasm-binary.js'
 import type { ResolvedLimits } from '../runtime/filter-options.js'
 import type { KvStore } from '../state/store.js'

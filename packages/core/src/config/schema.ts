@@ -76,7 +76,7 @@ export const filterSchema = closed('A WebAssembly filter.', {
     memoryPages: int('Most linear memory the guest may grow to, in 64 KiB pages; growth past it fails inside the guest.', 1, 65536),
     timeoutMs: int('Deadline of one phase of one request, in milliseconds, counted from the first wait on an asynchronous host operation (all waits and resumes together; WAFER_ERR_FILTER_DEADLINE).', 1, TIMER_MAX, d.filter.limits.timeoutMs),
     maxResumes: int('Most wafer_on_resume entries in one phase of one request (WAFER_ERR_FILTER_RESUMES).', 1, 1000000, d.filter.limits.maxResumes),
-    maxOutputBytes: int('Most bytes the host reads back from one output call (WAFER_ERR_ABI_BAD_OUTPUT).', 1, 1073741824, d.filter.limits.maxOutputBytes)
+    maxOutputBytes: int('Most bytes the host takes from the guest in one write: a header value, a path, a body, a local response (WAFER_ERR_ABI_BAD_OUTPUT).', 1, 1073741824, d.filter.limits.maxOutputBytes)
   }),
   breaker: closed('The circuit breaker: after this many failures in a row the filter is not called (its failure policy answers) until the cool-down ends.', {
     failures: int('Consecutive failures that open it; 0 turns it off.', 0, undefined, d.filter.breaker.failures),

@@ -1,6 +1,6 @@
 import type { Exchange, HeaderValue, ResponseHeaders, ResponseHeaderValue } from './exchange.js'
 import { fieldValueProblem } from './field-syntax.js'
-import { PRODUCER_HEADERS, replaceResponse, type LocalResponse } from './patch.js'
+import { PRODUCER_HEADERS, replaceResponse, type LocalResponse } from './decision.js'
 import { isRefusal, normalizePath, queryRefusal } from './request-target.js'
 
 /**
@@ -18,9 +18,9 @@ export const UNAVAILABLE = -3
 export const NOT_FOUND = -4
 export const INVALID = -5
 
-/** Header maps a filter can address (docs/abi-v2.md section 4). */
+/** Header maps a filter can address (docs/abi.md section 4). */
 export const enum HeaderMap { Request = 0, Response = 1, Local = 2, ResponseAdd = 3 }
-/** Request and reply fields (docs/abi-v2.md section 4). */
+/** Request and reply fields (docs/abi.md section 4). */
 export const enum Field { Method = 0, Path = 1, Query = 2, ClientAddress = 3, RequestId = 4, RequestBody = 5, ResponseBody = 6 }
 
 export type Phase = 'request' | 'response'

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import { WaferError } from '../errors.js'
 import type { Exchange } from '../http/exchange.js'
-import { CONTINUE, replaceResponse, type Decision, type LocalResponse } from '../http/patch.js'
+import { CONTINUE, replaceResponse, type Decision, type LocalResponse } from '../http/decision.js'
 import { failureReason, type Filter } from './filter.js'
 
 /**

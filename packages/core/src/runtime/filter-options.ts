@@ -48,7 +48,7 @@ export interface FilterLimits {
   timeoutMs?: number
   /** Most `wafer_on_resume` entries in one phase of one request. Default 64. */
   maxResumes?: number
-  /** Most bytes the host reads back from one `output`. Default 1 MiB. */
+  /** Most bytes the host takes from the guest in one write (a header value, a path, a body). Default 1 MiB. */
   maxOutputBytes?: number
 }
 

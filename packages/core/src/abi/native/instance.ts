@@ -2,59 +2,65 @@ import { isUtf8 } from 'node:buffer'
 import { randomFillSync } from 'node:crypto'
 import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
-import {
-  applyRequestPatch, applyResponsePatch, CONTINUE, OutputError, parseLocalResponse, replaceResponse, type Decision
-} from '../../http/patch.js'
-import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
+import { CONTINUE, type Decision } from '../../http/decision.js'
+import { Field, FilterCall, INVALID, type Phase } from '../../http/request-context.js'
 import { fuelBudget, fuelSetter, isMetered } from '../../sandbox/budget.js'
 import { PhaseBudget, trapError } from '../phase-budget.js'
-import { startOp, type Op, type OpResult } from './ops.js'
+import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
+import { GuestMemory } from '../guest-memory.js'
 
-/** Action codes, docs/abi.md section 5. */
+/** Action codes, docs/abi.md section 2. */
 const enum Action { Continue = 0, Respond = 1, Pause = 2 }
-/** `wafer_init` result bits, docs/abi.md section 4. Unknown bits are ignored. */
+/** `wafer_init` result bits. */
 const enum Needs { RequestBody = 1, ResponseBody = 2, SkipRequestPhase = 4, SkipResponsePhase = 8 }
-/** Import result codes, docs/abi.md section 7. */
-const enum Result { Ok = 0, BadPointer = -1, TooLarge = -2, NoRequest = -3 }
+/** Import result codes, docs/abi.md section 3. */
+const enum Code { Ok = 0, BadPointer = -1, TooLarge = -2, Unavailable = -3, NotFound = -4, Invalid = -5, OverBudget = -6, BadArgument = -7 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
 const MAX_KEY = 512
 const MAX_VALUE = 64 * 1024
 const MAX_RANDOM = 64 * 1024
+const RECORD = 24
 
-type Entry = (ptr: number, len: number) => number
-type Resume = (token: number, status: number, ptr: number, len: number) => number
-type Phase = 'request' | 'response'
+type Entry = () => number
+type Resume = (token: number) => number
+/** Any entry point, called with one argument (an export ignores arguments it does not declare). */
+type Caller = (arg: number) => number
+
+/** A store operation whose answer comes later: its result is written into guest memory before the resume. */
+interface Pending {
+  token: number
+  name: string
+  promise: Promise<void> | undefined
+  error: unknown
+  /** Writes the result into the record (and buffer) the guest gave. */
+  deliver: () => void
+}
 
 /**
- * One instance of a native-ABI module. Each import checks its pointers, reads or writes guest
- * memory, records what the current call needs and returns a result code: it never throws into
- * the guest. Faults found inside an import are kept in `#fault` and raised when the call returns.
+ * One instance of a native-ABI module (version 2). Every import checks its pointers, calls one method of
+ * the request context (`FilterCall`) or the store, and returns a result code; it never throws
+ * into the guest and never calls back into it. A fault found inside an import (a bad pointer, a
+ * refused write) is kept and raised when the entry point returns.
  */
 export class NativeInstance implements GuestInstance {
   healthy = true
   readonly #host: GuestHost
-  readonly #memory: WebAssembly.Memory
-  /** A Buffer over guest memory; replaced when `memory.grow` detaches the old ArrayBuffer. */
-  #view: Buffer
-  readonly #alloc: (size: number) => number
-  readonly #init: Entry | undefined
+  readonly #mem: GuestMemory
+  readonly #call = new FilterCall()
+  readonly #exports: WebAssembly.Exports
+  readonly #init: ((configLen: number) => number) | undefined
   readonly #onRequest: Entry | undefined
   readonly #onResponse: Entry | undefined
   readonly #onResume: Resume | undefined
-  readonly #exports: WebAssembly.Exports
-  /** The per-call fuel budget, when the module was instrumented for it. */
   readonly #fuel: bigint | undefined
-  /** The module's `wafer_fuel_set`, when metered. */
   readonly #setFuel: ((budget: bigint) => void) | undefined
 
-  // State of the call in progress. A paused request keeps it until it completes.
-  #ex: Exchange | undefined
   #entry = ''
-  /** The last `output` of this call, decoded: the guest may reuse its bytes as soon as the import returns. */
-  #output: string | undefined
   #fault: WaferError | undefined
-  #pending: Op[] = []
+  #config: Buffer | undefined
+  #rejection: string | undefined
+  #pending: Pending[] = []
   #nextToken = 1
   /** Resumes, operations and the deadline of the phase in progress; fuel is set when it starts. */
   readonly #budget: PhaseBudget
@@ -63,21 +69,19 @@ export class NativeInstance implements GuestInstance {
     this.#host = host
     this.#budget = new PhaseBudget(host.filter, host.limits)
     let instance: WebAssembly.Instance
+    this.#mem = new GuestMemory()
     try {
       instance = new WebAssembly.Instance(module, { wafer: this.#imports() })
     } catch (err) {
-      // A RuntimeError here comes from the module's (start) function; anything else is linking.
       const reason = err instanceof WebAssembly.RuntimeError ? `its start function trapped: ${describe(err)}` : describe(err)
       throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, reason], { cause: err, filter: host.filter })
     }
     const x = instance.exports as Record<string, unknown>
     this.#exports = instance.exports
+    this.#mem.attach(x.memory as WebAssembly.Memory)
     this.#fuel = host.limits.fuel !== undefined && isMetered(instance.exports) ? fuelBudget(host.limits.fuel) : undefined
     this.#setFuel = this.#fuel === undefined ? undefined : fuelSetter(instance.exports)
-    this.#memory = x.memory as WebAssembly.Memory
-    this.#view = Buffer.from(this.#memory.buffer)
-    this.#alloc = x.wafer_alloc as (size: number) => number
-    this.#init = x.wafer_init as Entry | undefined
+    this.#init = x.wafer_init as ((configLen: number) => number) | undefined
     this.#onRequest = x.wafer_on_request as Entry | undefined
     this.#onResponse = x.wafer_on_response as Entry | undefined
     this.#onResume = x.wafer_on_resume as Resume | undefined
@@ -93,23 +97,26 @@ export class NativeInstance implements GuestInstance {
   }
 
   init (config: Buffer): FilterNeeds {
-    if (this.#init === undefined) return { requestBody: false, responseBody: false, skipRequestPhase: false, skipResponsePhase: false }
+    const init = this.#init
+    if (init === undefined) return { requestBody: false, responseBody: false, skipRequestPhase: false, skipResponsePhase: false }
     this.#entry = 'wafer_init'
+    this.#config = config
     let flags: number
     try {
       this.#setFuel?.(this.#fuel as bigint)
-      const ptr = this.#write(config)
-      flags = this.#call(this.#init, ptr, config.length)
+      flags = this.#guest(init, config.length)
       this.#raiseFault()
     } catch (err) {
-      this.#reset()
       this.healthy = false
       throw err
+    } finally {
+      this.#config = undefined
+      this.#fault = undefined
     }
-    const message = this.#output
-    this.#reset()
+    const message = this.#rejection
+    this.#rejection = undefined
     if (flags < 0) {
-      const reason = message !== undefined && message !== '' ? message : `wafer_init returned ${flags} without a message`
+      const reason = message !== undefined && message !== '' ? message : `wafer_init returned ${flags} without calling init_reject`
       throw waferError('WAFER_ERR_FILTER_CONFIG', [this.#host.filter, this.#host.source, reason], { filter: this.#host.filter })
     }
     return {
@@ -122,229 +129,312 @@ export class NativeInstance implements GuestInstance {
 
   onRequest (ex: Exchange, withBody: boolean): Decision | Promise<Decision> {
     const fn = this.#onRequest
-    if (fn === undefined) return CONTINUE
-    return this.#run(ex, 'request', 'wafer_on_request', fn, ex.requestInput(withBody), withBody)
+    return fn === undefined ? CONTINUE : this.#run(ex, 'request', 'wafer_on_request', fn, withBody)
   }
 
   onResponse (ex: Exchange, withBody: boolean): Decision | Promise<Decision> {
     const fn = this.#onResponse
-    if (fn === undefined) return CONTINUE
-    return this.#run(ex, 'response', 'wafer_on_response', fn, ex.responseInput(withBody), withBody)
+    return fn === undefined ? CONTINUE : this.#run(ex, 'response', 'wafer_on_response', fn, withBody)
   }
 
-  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry, input: Buffer, withBody: boolean): Decision | Promise<Decision> {
-    this.#ex = ex
+  #run (ex: Exchange, phase: Phase, entry: string, fn: Entry, withBody: boolean): Decision | Promise<Decision> {
+    this.#call.begin(ex, phase, withBody)
     this.#entry = entry
     try {
-      // One fuel budget for the whole phase: the input's allocation, the entry and every resume.
+      // One fuel budget for the whole phase: the entry and every resume.
       this.#setFuel?.(this.#fuel as bigint)
-      const ptr = this.#write(input)
-      const action = this.#call(fn, ptr, input.length)
-      return this.#settle(action, phase, withBody)
+      return this.#settle(this.#guest(fn as unknown as Caller, 0))
     } catch (err) {
       this.#fail(err)
       throw err
     }
   }
 
-  /** Drives PAUSE/resume synchronously while results are at hand; goes async only for real I/O. */
-  #settle (action: number, phase: Phase, withBody: boolean): Decision | Promise<Decision> {
+  /** Drives PAUSE/resume; goes async only for results that are really still on their way. */
+  #settle (action: number): Decision | Promise<Decision> {
     for (;;) {
       this.#raiseFault()
       if (action !== Action.Pause) {
-        const decision = this.#finish(action, phase, withBody)
+        const decision = this.#finish(action)
         this.#reset()
         return decision
       }
       const op = this.#pending.shift()
       if (op === undefined) throw this.#error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.#host.filter, this.#entry])
-      if (op.promise !== undefined) return this.#settleLater(op, phase, withBody)
+      if (op.promise !== undefined) return this.#settleLater(op)
       action = this.#resume(op)
     }
   }
 
-  async #settleLater (op: Op, phase: Phase, withBody: boolean): Promise<Decision> {
+  async #settleLater (op: Pending): Promise<Decision> {
     try {
-      // The deadline covers the phase from its first wait: every later wait gets what is left.
       await this.#budget.wait(op.promise as Promise<void>, op.name)
-      return this.#settle(this.#resume(op), phase, withBody)
+      return this.#settle(this.#resume(op))
     } catch (err) {
       this.#fail(err)
       throw err
     }
   }
 
-  #resume (op: Op): number {
+  #resume (op: Pending): number {
     this.#entry = 'wafer_on_resume'
     this.#budget.resume()
     if (op.error !== undefined) {
       throw waferError('WAFER_ERR_STATE', [op.name, this.#host.filter, describe(op.error)], { cause: op.error, filter: this.#host.filter })
     }
-    const { status, data } = op.result as OpResult
-    const ptr = data === undefined ? 0 : this.#write(data)
-    const len = data === undefined ? 0 : data.length
-    return this.#call(this.#onResume as Resume, op.token, status, ptr, len)
+    op.deliver()
+    return this.#guest(this.#onResume as unknown as Caller, op.token)
   }
 
-  #finish (action: number, phase: Phase, withBody: boolean): Decision {
-    const output = this.#output
-    if (action !== Action.Continue && action !== Action.Respond) {
-      throw this.#error('WAFER_ERR_ABI_BAD_ACTION', [this.#host.filter, action, this.#entry])
-    }
-    const ex = this.#ex as Exchange
-    if (action === Action.Continue && output === undefined) return CONTINUE
-    if (output === undefined) throw this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, 'it returned respond (1) without calling output'])
-    let value: unknown
-    try {
-      value = JSON.parse(output)
-    } catch (err) {
-      throw this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, `output is not valid JSON (${describe(err)})`])
-    }
-    try {
-      if (action === Action.Continue) {
-        if (phase === 'request') applyRequestPatch(ex, value, withBody)
-        else applyResponsePatch(ex, value, withBody)
-        return CONTINUE
-      }
-      const response = parseLocalResponse(value)
-      if (phase === 'response') replaceResponse(ex, response)
-      return { respond: true, response }
-    } catch (err) {
-      if (err instanceof OutputError) throw this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, err.message])
-      throw err
-    }
+  #finish (action: number): Decision {
+    if (action === Action.Continue) return CONTINUE
+    if (action !== Action.Respond) throw this.#error('WAFER_ERR_ABI_BAD_ACTION', [this.#host.filter, action, this.#entry])
+    const response = this.#call.finishRespond()
+    if (response === undefined) throw this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, 'it returned respond (1) without calling respond()'])
+    return { respond: true, response }
   }
 
   /**
-   * Calls into the guest on the fuel left in the current phase's budget (set when the phase
-   * starts); any throw from guest code is a trap and ends this instance. Traps are told apart:
-   * out of fuel, at the memory limit, or anything else.
+   * Calls into the guest on the fuel left in the current phase's budget; any throw from guest
+   * code is a trap and ends this instance. Traps are told apart: out of fuel, at the memory
+   * limit, or anything else.
    */
-  #call (fn: (a: number, b: number, c: number, d: number) => number, a = 0, b = 0, c = 0, d = 0): number {
+  #guest (fn: Caller, arg: number): number {
     try {
-      // No closure per call: the export takes the arguments it declares and ignores the rest.
-      return fn(a, b, c, d)
+      return fn(arg)
     } catch (err) {
-      throw trapError(err, this.#host.filter, this.#entry, this.#host.limits, this.#fuel === undefined ? undefined : this.#exports, this.#memory.buffer.byteLength)
+      throw trapError(err, this.#host.filter, this.#entry, this.#host.limits, this.#fuel === undefined ? undefined : this.#exports, this.#mem.byteLength())
     }
   }
 
-  #write (bytes: Uint8Array): number {
-    const ptr = this.#reserve(bytes.length)
-    if (bytes.length !== 0) this.#view.set(bytes, ptr)
-    return ptr
+  /** Records a fault to raise when the entry returns, and gives the guest its code. */
+  #faulted (code: Code, error: WaferError): number {
+    this.#fault ??= error
+    return code
   }
 
-  /**
-   * `wafer_alloc(len)`, checked: the pointer of `len` writable bytes (0 when `len` is 0). Leaves
-   * `#view` current for writing them.
-   */
-  #reserve (len: number): number {
-    if (len === 0) return 0
-    const entry = this.#entry
-    this.#entry = 'wafer_alloc'
-    const ptr = this.#call(this.#alloc, len) >>> 0
-    this.#entry = entry
-    const mem = this.#mem()
-    if (ptr === 0 || ptr + len > mem.length) {
-      throw this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.#host.filter, 'wafer_alloc', `it returned ${ptr} for ${len} bytes; memory is ${mem.length} bytes`])
-    }
-    return ptr
+  #badPointer (where: string, ptr: number, len: number): number {
+    return this.#faulted(Code.BadPointer, this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.#host.filter, where, `[${ptr >>> 0}, ${(ptr >>> 0) + (len >>> 0)}) is outside its ${this.#mem.byteLength()}-byte memory`]))
   }
 
-  #mem (): Buffer {
-    if (this.#view.length === 0 || this.#view.buffer !== this.#memory.buffer) this.#view = Buffer.from(this.#memory.buffer)
-    return this.#view
+  #invalid (where: string, problem: string): number {
+    return this.#faulted(Code.Invalid, this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, `${where}: ${problem}`]))
   }
 
-  /** Bytes at [ptr, ptr+len) of guest memory, or undefined (and a recorded fault) if out of range. */
-  #slice (ptr: number, len: number, where: string): Buffer | undefined {
-    ptr >>>= 0
-    len >>>= 0
-    const mem = this.#mem()
-    if (ptr + len > mem.length) {
-      this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.#host.filter, where, `[${ptr}, ${ptr + len}) is outside its ${mem.length}-byte memory`])
-      return undefined
-    }
-    return mem.subarray(ptr, ptr + len)
+  #badArgument (where: string, problem: string): number {
+    return this.#faulted(Code.BadArgument, this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, `${where}: ${problem}`]))
+  }
+
+  /** Whether a write of `len` bytes is over `limits.maxOutputBytes` (then the call fails, nothing is read). */
+  #tooLarge (where: string, len: number): boolean {
+    const max = this.#host.limits.maxOutputBytes
+    if (len >>> 0 <= max) return false
+    this.#faulted(Code.TooLarge, this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.#host.filter, this.#entry, `${where}: a write of ${len >>> 0} bytes exceeds limits.maxOutputBytes (${max})`]))
+    return true
+  }
+
+  /** A context outcome as a result code; a refusal fails the call. */
+  #outcome (where: string, result: number): number {
+    return result === INVALID ? this.#invalid(where, this.#call.problem) : result
   }
 
   #imports (): WebAssembly.ModuleImports {
     const host = this.#host
-    const key = (ptr: number, len: number, where: string): string | Result => {
-      if (len >>> 0 > MAX_KEY) return Result.TooLarge
-      const bytes = this.#slice(ptr, len, where)
-      return bytes === undefined ? Result.BadPointer : `${host.filter}:${bytes.toString('utf8')}`
+    const mem = this.#mem
+    const call = this.#call
+    const active = (): boolean => call.ex !== undefined
+    const name = (ptr: number, len: number, where: string): string | number => this.#name(ptr, len, where)
+    /** Writes text or bytes for a read; the full length either way. */
+    const give = (value: string | Uint8Array, buf: number, cap: number, where: string): number => {
+      if (!mem.inBounds(buf, cap)) return this.#badPointer(where, buf, cap)
+      return typeof value === 'string' ? mem.writeLatin1(value, buf, cap) : mem.writeBytes(value, buf, cap)
     }
-    const op = (name: string, k: string | Result, exec: () => OpResult | Promise<OpResult>): number => {
-      if (typeof k === 'number') return k
-      if (this.#ex === undefined) return Result.NoRequest
-      // Each result needs a resume to be delivered: a phase may start no more than it may resume.
+    const key = (ptr: number, len: number, where: string): string | number => {
+      if (len >>> 0 > MAX_KEY) return Code.TooLarge
+      if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
+      return `${host.filter}:${mem.utf8(ptr, len)}`
+    }
+    const record = (res: number, where: string): boolean => {
+      if (mem.inBounds(res, RECORD)) return true
+      this.#badPointer(where, res, RECORD)
+      return false
+    }
+    /** Runs a store operation: answered now (0, record filled) or later (a token). */
+    const store = <T>(name: string, exec: () => T | Promise<T>, deliver: (value: T) => void): number => {
       const over = this.#budget.startOp(name)
-      if (over !== undefined) {
-        this.#fault ??= over
-        return Result.TooLarge
+      if (over !== undefined) return this.#faulted(Code.OverBudget, over)
+      let result: T | Promise<T>
+      try {
+        result = exec()
+      } catch (err) {
+        return this.#faulted(Code.Ok, waferError('WAFER_ERR_STATE', [name, host.filter, describe(err)], { cause: err, filter: host.filter }))
+      }
+      if (!(result instanceof Promise)) {
+        deliver(result)
+        return Code.Ok
       }
       const token = this.#nextToken
       this.#nextToken = token >= 0x7fffffff ? 1 : token + 1
-      this.#pending.push(startOp(token, name, exec))
+      let value: T
+      const op: Pending = { token, name, promise: undefined, error: undefined, deliver: () => { deliver(value) } }
+      op.promise = result.then(
+        (v) => { value = v; op.promise = undefined },
+        (err: unknown) => { op.error = err ?? new Error('store operation failed'); op.promise = undefined }
+      )
+      this.#pending.push(op)
       return token
     }
+
     return {
-      output: (ptr: number, len: number): number => {
-        if (len >>> 0 > host.limits.maxOutputBytes) {
-          this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [host.filter, this.#entry, `an output of ${len >>> 0} bytes exceeds limits.maxOutputBytes (${host.limits.maxOutputBytes})`])
-          return Result.TooLarge
+      config_read: (buf: number, cap: number): number => {
+        if (!mem.inBounds(buf, cap)) return this.#badPointer('config_read', buf, cap)
+        const config = this.#config
+        return config === undefined ? Code.Unavailable : give(config, buf, cap, 'config_read')
+      },
+      init_reject: (ptr: number, len: number): number => {
+        if (!mem.inBounds(ptr, len)) return this.#badPointer('init_reject', ptr, len)
+        this.#rejection = mem.utf8(ptr, len)
+        return Code.Ok
+      },
+      get: (field: number, buf: number, cap: number): number => {
+        if (!mem.inBounds(buf, cap)) return this.#badPointer('get', buf, cap)
+        if (!active()) return Code.Unavailable
+        const value = call.field(field)
+        if (typeof value === 'number') return field >= 0 && field <= Field.ResponseBody ? value : this.#badArgument('get', `unknown field ${field}`)
+        return give(value, buf, cap, 'get')
+      },
+      set: (field: number, ptr: number, len: number): number => {
+        if (!active()) return Code.Unavailable
+        if (this.#tooLarge('set', len)) return Code.TooLarge
+        if (!mem.inBounds(ptr, len)) return this.#badPointer('set', ptr, len)
+        switch (field) {
+          case Field.Path: return this.#outcome('set(PATH)', call.setPath(mem.latin1(ptr, len)))
+          case Field.Query: return this.#outcome('set(QUERY)', call.setQuery(mem.latin1(ptr, len)))
+          case Field.RequestBody:
+          case Field.ResponseBody: return call.setBody(field, mem.copy(ptr, len))
+          default: return this.#badArgument('set', `field ${field} cannot be set`)
         }
-        const bytes = this.#slice(ptr, len, 'output')
-        if (bytes === undefined) return Result.BadPointer
-        const text = bytes.toString('utf8')
-        // Decoding replaces invalid UTF-8 with U+FFFD; only then is the (native) full check needed.
-        if (text.includes('\ufffd') && !isUtf8(bytes)) {
-          this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [host.filter, this.#entry, 'output is not valid UTF-8'])
-          return Result.Ok
-        }
-        this.#output = text
-        return Result.Ok
+      },
+      status_get: (): number => active() ? call.status() : Code.Unavailable,
+      status_set: (status: number): number => {
+        if (!active()) return Code.Unavailable
+        if (status < 200 || status > 599) return this.#badArgument('status_set', `a status must be 200..599, got ${status}`)
+        return call.setStatus(status)
+      },
+      header_get: (map: number, np: number, nl: number, buf: number, cap: number): number => {
+        if (!active()) return Code.Unavailable
+        const n = name(np, nl, 'header_get')
+        if (typeof n === 'number') return n
+        if (!mem.inBounds(buf, cap)) return this.#badPointer('header_get', buf, cap)
+        const value = call.header(map, n)
+        return typeof value === 'number' ? this.#mapOutcome(map, value) : give(value, buf, cap, 'header_get')
+      },
+      header_values: (map: number, np: number, nl: number, buf: number, cap: number): number => {
+        if (!active()) return Code.Unavailable
+        const n = name(np, nl, 'header_values')
+        if (typeof n === 'number') return n
+        if (!mem.inBounds(buf, cap)) return this.#badPointer('header_values', buf, cap)
+        const values = call.headerValues(map, n)
+        return typeof values === 'number' ? this.#mapOutcome(map, values) : give(`${values.join('\0')}\0`, buf, cap, 'header_values')
+      },
+      header_names: (map: number, buf: number, cap: number): number => {
+        if (!mem.inBounds(buf, cap)) return this.#badPointer('header_names', buf, cap)
+        if (!active()) return Code.Unavailable
+        const names = call.headerNames(map)
+        if (typeof names === 'number') return this.#mapOutcome(map, names)
+        return give(names.length === 0 ? '' : `${names.join('\0')}\0`, buf, cap, 'header_names')
+      },
+      header_set: (map: number, np: number, nl: number, vp: number, vl: number): number => this.#setHeader(map, np, nl, vp, vl, false),
+      header_add: (map: number, np: number, nl: number, vp: number, vl: number): number => this.#setHeader(map, np, nl, vp, vl, true),
+      header_remove: (map: number, np: number, nl: number): number => {
+        if (!active()) return Code.Unavailable
+        const n = name(np, nl, 'header_remove')
+        if (typeof n === 'number') return n
+        return this.#mapOutcome(map, call.removeHeader(map, n))
+      },
+      respond: (status: number, bp: number, bl: number): number => {
+        if (!active()) return Code.Unavailable
+        if (status < 200 || status > 599) return this.#badArgument('respond', `a status must be 200..599, got ${status}`)
+        if (this.#tooLarge('respond', bl)) return Code.TooLarge
+        if (!mem.inBounds(bp, bl)) return this.#badPointer('respond', bp, bl)
+        const body = mem.view().subarray(bp >>> 0, (bp >>> 0) + (bl >>> 0))
+        if (!isUtf8(body)) return this.#invalid('respond', 'the body is not valid UTF-8')
+        call.respond(status, body.toString('utf8'))
+        return Code.Ok
       },
       log: (level: number, ptr: number, len: number): number => {
-        const bytes = this.#slice(ptr, len, 'log')
-        if (bytes === undefined) return Result.BadPointer
-        const logger = this.#ex?.log ?? host.logger
-        logger[LEVELS[level] ?? 'info']({ filter: host.filter }, bytes.toString('utf8'))
-        return Result.Ok
+        if (!mem.inBounds(ptr, len)) return this.#badPointer('log', ptr, len)
+        const logger = call.ex?.log ?? host.logger
+        logger[LEVELS[level] ?? 'info']({ filter: host.filter }, mem.utf8(ptr, len))
+        return Code.Ok
       },
       now_ms: (): number => Date.now(),
       random_fill: (ptr: number, len: number): number => {
-        if (len >>> 0 > MAX_RANDOM) return Result.TooLarge
-        const bytes = this.#slice(ptr, len, 'random_fill')
-        if (bytes === undefined) return Result.BadPointer
-        randomFillSync(bytes)
-        return Result.Ok
+        if (len >>> 0 > MAX_RANDOM) return Code.TooLarge
+        if (!mem.inBounds(ptr, len)) return this.#badPointer('random_fill', ptr, len)
+        randomFillSync(mem.view(), ptr >>> 0, len >>> 0)
+        return Code.Ok
       },
-      kv_get: (kp: number, kl: number): number => {
+      kv_get: (kp: number, kl: number, buf: number, cap: number, res: number): number => {
+        if (!active()) return Code.Unavailable
         const k = key(kp, kl, 'kv_get')
-        return op('kv_get', k, () => mapResult(host.store.get(k as string), (v) => v === undefined ? { status: 1 } : { status: 0, data: v }))
+        if (typeof k === 'number') return k
+        if (!mem.inBounds(buf, cap)) return this.#badPointer('kv_get', buf, cap)
+        if (!record(res, 'kv_get')) return Code.BadPointer
+        return store('kv_get', () => host.store.get(k), (v) => {
+          if (v === undefined) mem.writeRecord(res, 1, 0, 0, 0)
+          else mem.writeRecord(res, 0, mem.writeBytes(v, buf, cap), 0, 0)
+        })
       },
-      kv_set: (kp: number, kl: number, vp: number, vl: number, ttlMs: number): number => {
+      kv_set: (kp: number, kl: number, vp: number, vl: number, ttlMs: number, res: number): number => {
+        if (!active()) return Code.Unavailable
         const k = key(kp, kl, 'kv_set')
         if (typeof k === 'number') return k
-        if (vl >>> 0 > MAX_VALUE) return Result.TooLarge
-        const v = this.#slice(vp, vl, 'kv_set')
-        if (v === undefined) return Result.BadPointer
-        const value = Buffer.from(v)
-        return op('kv_set', k, () => mapResult(host.store.set(k, value, { ttlMs }), () => ({ status: 0 })))
+        if (vl >>> 0 > MAX_VALUE) return Code.TooLarge
+        if (!mem.inBounds(vp, vl)) return this.#badPointer('kv_set', vp, vl)
+        if (!record(res, 'kv_set')) return Code.BadPointer
+        const value = mem.copy(vp, vl)
+        return store('kv_set', () => host.store.set(k, value, { ttlMs: Math.max(0, ttlMs) }), () => { mem.writeRecord(res, 0, 0, 0, 0) })
       },
-      kv_incr: (kp: number, kl: number, delta: number, ttlMs: number): number => {
+      kv_incr: (kp: number, kl: number, delta: number, ttlMs: number, res: number): number => {
+        if (!active()) return Code.Unavailable
         const k = key(kp, kl, 'kv_incr')
-        const by = Math.trunc(delta)
-        return op('kv_incr', k, () => mapResult(host.store.incr(k as string, { by, ttlMs }), (r) => ({ status: 0, data: Buffer.from(`{"value":${r.value},"ttlMs":${r.ttlMs}}`) })))
+        if (typeof k === 'number') return k
+        if (!record(res, 'kv_incr')) return Code.BadPointer
+        return store('kv_incr', () => host.store.incr(k, { by: delta, ttlMs: Math.max(0, ttlMs) }), (r) => { mem.writeRecord(res, 0, 0, r.value, r.ttlMs) })
       },
-      kv_del: (kp: number, kl: number): number => {
+      kv_del: (kp: number, kl: number, res: number): number => {
+        if (!active()) return Code.Unavailable
         const k = key(kp, kl, 'kv_del')
-        return op('kv_del', k, () => mapResult(host.store.delete(k as string), (existed) => ({ status: existed ? 0 : 1 })))
+        if (typeof k === 'number') return k
+        if (!record(res, 'kv_del')) return Code.BadPointer
+        return store('kv_del', () => host.store.delete(k), (existed) => { mem.writeRecord(res, existed ? 0 : 1, 0, 0, 0) })
       }
     }
+  }
+
+  /** A header name from guest memory (cached, lower-cased), or a result code. */
+  #name (ptr: number, len: number, where: string): string | number {
+    const mem = this.#mem
+    if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
+    const n = mem.headerName(ptr, len)
+    return n === undefined ? this.#invalid(where, `header name ${JSON.stringify(mem.latin1(ptr, len))} is not an HTTP token`) : n
+  }
+
+  #setHeader (map: number, np: number, nl: number, vp: number, vl: number, add: boolean): number {
+    const where = add ? 'header_add' : 'header_set'
+    if (this.#call.ex === undefined) return Code.Unavailable
+    const n = this.#name(np, nl, where)
+    if (typeof n === 'number') return n
+    if (this.#tooLarge(where, vl)) return Code.TooLarge
+    if (!this.#mem.inBounds(vp, vl)) return this.#badPointer(where, vp, vl)
+    return this.#mapOutcome(map, this.#outcome(where, this.#call.setHeader(map, n, this.#mem.latin1(vp, vl), add)))
+  }
+
+  /** An unknown map id is the guest's bug; UNAVAILABLE for a known map in the wrong phase. */
+  #mapOutcome (map: number, result: number): number {
+    if (result === Code.Unavailable && (map < 0 || map > 3)) return this.#badArgument('header map', `unknown map ${map}`)
+    return result
   }
 
   #raiseFault (): void {
@@ -358,20 +448,14 @@ export class NativeInstance implements GuestInstance {
 
   #fail (err: unknown): void {
     this.#reset()
-    // A store failure leaves the guest consistent (its next entry call starts afresh);
-    // a trap or an ABI violation may not.
+    // A store failure leaves the guest consistent; a trap or an ABI violation may not.
     if (!(err instanceof WaferError && err.code === 'WAFER_ERR_STATE')) this.healthy = false
   }
 
   #reset (): void {
-    this.#ex = undefined
-    this.#output = undefined
+    this.#call.end()
     this.#fault = undefined
     if (this.#pending.length !== 0) this.#pending.length = 0
     this.#budget.reset()
   }
-}
-
-function mapResult<T> (value: T | Promise<T>, map: (v: T) => OpResult): OpResult | Promise<OpResult> {
-  return value instanceof Promise ? value.then(map) : map(value)
 }

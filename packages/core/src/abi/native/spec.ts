@@ -1,37 +1,49 @@
-import type { AbiDescriptor } from '../types.js'
 import type { ModuleInfo } from '../../runtime/wasm-binary.js'
+import type { AbiDescriptor } from '../types.js'
 import { checkNativeModule, sig, type NativeSpec } from './check-module.js'
 
 export { ABI_ID, IMPORT_MODULE } from './check-module.js'
 
-/** Native ABI v1, docs/abi.md sections 2 and 3. */
+/** The native ABI, version 2: docs/abi.md sections 2 and 4. */
 export const EXPORTS = {
-  wafer_abi_version_1: sig([], []),
-  wafer_alloc: sig(['i32'], ['i32']),
-  wafer_init: sig(['i32', 'i32'], ['i32']),
-  wafer_on_request: sig(['i32', 'i32'], ['i32']),
-  wafer_on_response: sig(['i32', 'i32'], ['i32']),
-  wafer_on_resume: sig(['i32', 'i32', 'i32', 'i32'], ['i32']),
+  wafer_abi_version_2: sig([], []),
+  wafer_init: sig(['i32'], ['i32']),
+  wafer_on_request: sig([], ['i32']),
+  wafer_on_response: sig([], ['i32']),
+  wafer_on_resume: sig(['i32'], ['i32']),
   _start: sig([], []),
   _initialize: sig([], [])
 } as const
 
+const PTR = 'i32' as const
+
 export const IMPORTS = {
-  output: sig(['i32', 'i32'], ['i32']),
-  log: sig(['i32', 'i32', 'i32'], ['i32']),
+  config_read: sig([PTR, 'i32'], ['i32']),
+  init_reject: sig([PTR, 'i32'], ['i32']),
+  get: sig(['i32', PTR, 'i32'], ['i32']),
+  set: sig(['i32', PTR, 'i32'], ['i32']),
+  status_get: sig([], ['i32']),
+  status_set: sig(['i32'], ['i32']),
+  header_get: sig(['i32', PTR, 'i32', PTR, 'i32'], ['i32']),
+  header_values: sig(['i32', PTR, 'i32', PTR, 'i32'], ['i32']),
+  header_names: sig(['i32', PTR, 'i32'], ['i32']),
+  header_set: sig(['i32', PTR, 'i32', PTR, 'i32'], ['i32']),
+  header_add: sig(['i32', PTR, 'i32', PTR, 'i32'], ['i32']),
+  header_remove: sig(['i32', PTR, 'i32'], ['i32']),
+  respond: sig(['i32', PTR, 'i32'], ['i32']),
+  log: sig(['i32', PTR, 'i32'], ['i32']),
   now_ms: sig([], ['f64']),
-  random_fill: sig(['i32', 'i32'], ['i32']),
-  kv_get: sig(['i32', 'i32'], ['i32']),
-  kv_set: sig(['i32', 'i32', 'i32', 'i32', 'f64'], ['i32']),
-  kv_incr: sig(['i32', 'i32', 'f64', 'f64'], ['i32']),
-  kv_del: sig(['i32', 'i32'], ['i32'])
+  random_fill: sig([PTR, 'i32'], ['i32']),
+  kv_get: sig([PTR, 'i32', PTR, 'i32', PTR], ['i32']),
+  kv_set: sig([PTR, 'i32', PTR, 'i32', 'i32', PTR], ['i32']),
+  kv_incr: sig([PTR, 'i32', 'i32', 'i32', PTR], ['i32']),
+  kv_del: sig([PTR, 'i32', PTR], ['i32'])
 } as const
 
 export type ImportName = keyof typeof IMPORTS
 
-/** The capability a filter must be granted to import each function; `output` is the ABI itself. */
-export const IMPORT_CAPABILITY: Record<ImportName, string | undefined> = {
-  output: undefined,
+/** The capability a filter must be granted to import each function; the rest are the ABI itself. */
+export const IMPORT_CAPABILITY: Partial<Record<ImportName, string>> = {
   log: 'log',
   now_ms: 'clock',
   random_fill: 'random',
@@ -42,15 +54,14 @@ export const IMPORT_CAPABILITY: Record<ImportName, string | undefined> = {
 }
 
 const SPEC: NativeSpec = {
-  version: 1,
+  version: 2,
   exports: EXPORTS,
-  required: ['wafer_alloc'],
+  required: [],
   imports: IMPORTS,
   capability: IMPORT_CAPABILITY,
   asyncImports: ['kv_get', 'kv_set', 'kv_incr', 'kv_del']
 }
 
-/** Checks presence and exact signatures of everything the host will call or provide. */
 export function validateNative (info: ModuleInfo, source: string, grants?: readonly string[]): AbiDescriptor {
   return checkNativeModule(SPEC, info, source, grants)
 }
