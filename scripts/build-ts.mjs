@@ -43,6 +43,26 @@ export function missingOutput (pkgDir) {
   return undefined
 }
 
+/**
+ * Deletes what dist/ holds for sources that no longer exist (tsc never removes an output), so a
+ * renamed or deleted module cannot linger in the build, or in a packed tarball. Returns them.
+ */
+export function pruneOrphans (pkgDir) {
+  const dist = join(pkgDir, 'dist')
+  if (!existsSync(dist)) return []
+  const pruned = []
+  for (const file of readdirSync(dist, { recursive: true }).map(String)) {
+    const m = /^(.*)\.(?:js|d\.ts)(?:\.map)?$/.exec(file)
+    if (m === null || existsSync(join(pkgDir, 'src', `${m[1]}.ts`))) continue
+    rmSync(join(dist, file), { force: true })
+    pruned.push(file)
+  }
+  for (const dir of readdirSync(dist, { recursive: true, withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name)).sort().reverse()) {
+    if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true })
+  }
+  return pruned
+}
+
 /** sha256 over a package's emitted declarations: what the packages built after it compile against. */
 function declarationsHash (pkgDir) {
   const dist = join(pkgDir, 'dist')
@@ -75,6 +95,7 @@ export function buildTypeScript ({ root = repoRoot, packages = TS_PACKAGES, forc
     const names = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }).map((n) => n.replace(/^@wafer\//, ''))
     return [pkg, names.filter((n) => packages.includes(n))]
   }))
+  for (const pkg of packages) pruneOrphans(dirOf(pkg))
   const built = new Set()
   let todo = packages.filter((pkg) => force || missingOutput(dirOf(pkg)) !== undefined)
   for (const pkg of todo) rmSync(infoOf(pkg), { force: true })

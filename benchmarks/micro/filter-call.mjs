@@ -38,7 +38,8 @@ function measure (fn) {
 }
 
 async function cases () {
-  const input = newExchange().requestInput(false)
+  // The bytes v1 used to copy per call: the request as JSON, for the bare-call baseline.
+  const input = Buffer.from(JSON.stringify({ id: 'req-1', method: 'GET', path: '/api/items', query: 'page=2', remoteAddress: '127.0.0.1', headers: headers() }))
   const bare = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(fixture('bare-copy'))))
   const mem = new Uint8Array(bare.exports.memory.buffer)
   const out = Buffer.alloc(input.length)
@@ -49,9 +50,8 @@ async function cases () {
     noop: { module: fixture('noop') },
     'noop-unmetered': { module: fixture('noop'), limits: { fuel: false } },
     stamp: { module: fixture('stamp') },
-    'v2-noop': { module: fixture('v2-noop') },
-    'v2-read-set': { module: fixture('v2-read-set') },
-    'v2-read-set-unmetered': { module: fixture('v2-read-set'), limits: { fuel: false } }
+    'read-set': { module: fixture('read-set') },
+    'read-set-unmetered': { module: fixture('read-set'), limits: { fuel: false } }
   }
   if (existsSync(example('request-id'))) {
     filters['request-id'] = { module: example('request-id') }
@@ -69,11 +69,10 @@ async function cases () {
       const n = copy(4096, input.length)
       out.set(mem.subarray(8192, 8192 + n))
     }],
-    ['header-only filter, no change (noop.wat): Filter.request', () => noop.request(cached)],
+    ['a filter that does nothing (noop.wat): Filter.request', () => noop.request(cached)],
     ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('noop-unmetered').request(cached)],
-    ['ABI v2: a filter that does nothing (v2-noop.wat)', () => wafer.filter('v2-noop').request(cached)],
-    ['ABI v2: reads one header, sets one (v2-read-set.wat), metered', () => wafer.filter('v2-read-set').request(cached)],
-    ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('v2-read-set-unmetered').request(cached)]
+    ['reads one header, sets one (read-set.wat), metered', () => wafer.filter('read-set').request(cached)],
+    ['  the same, unmetered (limits.fuel: false)', () => wafer.filter('read-set-unmetered').request(cached)]
   ]
   if (filters.auth) {
     const rid = wafer.filter('request-id')

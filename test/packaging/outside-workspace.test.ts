@@ -107,7 +107,7 @@ test('the packed packages work in a new project outside the workspace: SDK build
   await run(BUILD[0] as string, BUILD.slice(1), { cwd: project, env })
   const inspect = await run(join(project, 'node_modules/.bin/wafer'), ['inspect', 'build/my-filter.wasm', '--json'], { cwd: project, env })
   const report = JSON.parse(inspect.stdout) as { abi?: string, imports: Array<{ module: string }> }
-  assert.equal(report.abi, 'wafer-native/1 (request phase)')
+  assert.equal(report.abi, 'wafer-native/2 (request phase)')
   assert.ok(report.imports.every((i) => i.module === 'wafer'), 'the module imports only from "wafer"')
 
   // 5. In a Fastify app and an Express app.

@@ -5,7 +5,7 @@
 // the cases build mode misses. These tests run both on a small tree of their own.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { test, type TestContext } from 'node:test'
@@ -115,4 +115,11 @@ test('build-ts: unchanged packages are skipped; deleted output, reinstalled deps
   writeFileSync(join(dir, 'packages/b/src/index.ts'), 'import { a } from \'@wafer/a\'\nexport const b = a.length\n')
   assert.match(await build(), /^build-ts: built 1 \(b\), up to date 1 /)
   assert.match(await build(), /^build-ts: built 0, up to date 2 /)
+
+  // A deleted source leaves nothing behind in dist/ (tsc never removes an output itself).
+  writeFileSync(join(dir, 'packages/a/src/index.ts'), 'export const a: string = \'x\'\nexport const extra = 2\n')
+  rmSync(join(dir, 'packages/a/src/extra.ts'))
+  await build()
+  assert.equal(existsSync(join(dir, 'packages/a/dist/extra.js')), false, 'the deleted source\'s output is pruned')
+  assert.equal(existsSync(join(dir, 'packages/a/dist/extra.d.ts')), false)
 })

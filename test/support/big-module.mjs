@@ -1,5 +1,5 @@
 // Generates large, valid native-ABI modules without a compiler: a minimal filter (memory,
-// version marker, wafer_alloc, wafer_on_request) plus as many loop-and-branch functions as it
+// version marker, wafer_on_request) plus as many loop-and-branch functions as it
 // takes to reach the size asked for, the shape a Go or Rust build has in bulk. Plain JS so the
 // benchmarks (plain node) and the tests (tsx) share it; types in big-module.d.mts.
 
@@ -36,10 +36,10 @@ const CHUNKS_PER_FUNCTION = 25
 
 /**
  * A module of about `bytes` bytes. `marker` is the ABI export it declares (default
- * `wafer_abi_version_1`; `proxy_abi_version_0_2_1` makes one the host refuses). `seed` makes
+ * `wafer_abi_version_2`; `proxy_abi_version_0_2_1` makes one the host refuses). `seed` makes
  * modules of the same size distinct.
  */
-export function bigModule ({ bytes, marker = 'wafer_abi_version_1', seed = 0 }) {
+export function bigModule ({ bytes, marker = 'wafer_abi_version_2', seed = 0 }) {
   const fillerBody = (i) => {
     const body = [0x01, 0x01, 0x7f] // one i32 local
     for (let c = 0; c < CHUNKS_PER_FUNCTION; c++) body.push(...chunk(((i + c + seed) % 60) + 1))
@@ -48,16 +48,16 @@ export function bigModule ({ bytes, marker = 'wafer_abi_version_1', seed = 0 }) 
   }
   const fillerSize = fillerBody(0).length
   const count = Math.max(1, Math.ceil((bytes - 200) / (fillerSize + 1)))
-  const types = vector([[0x60, 0x00, 0x00], [0x60, 0x01, 0x7f, 0x01, 0x7f], [0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f]])
-  const functions = vector([[0x00], [0x01], [0x02], ...Array.from({ length: count }, () => [0x01])])
+  // Types: () -> () for the marker, () -> i32 for wafer_on_request, (i32) -> i32 for the filler.
+  const types = vector([[0x60, 0x00, 0x00], [0x60, 0x00, 0x01, 0x7f], [0x60, 0x01, 0x7f, 0x01, 0x7f]])
+  const functions = vector([[0x00], [0x01], ...Array.from({ length: count }, () => [0x02])])
   const exports = vector([
     [...name('memory'), 0x02, 0x00],
     [...name(marker), 0x00, 0x00],
-    [...name('wafer_alloc'), 0x00, 0x01],
-    [...name('wafer_on_request'), 0x00, 0x02]
+    [...name('wafer_on_request'), 0x00, 0x01]
   ])
-  const bodies = [[0x02, 0x00, 0x0b], [0x05, 0x00, 0x41, 0x80, 0x20, 0x0b], [0x04, 0x00, 0x41, 0x00, 0x0b]]
-  const code = [...leb(3 + count), ...bodies.flat()]
+  const bodies = [[0x02, 0x00, 0x0b], [0x04, 0x00, 0x41, 0x00, 0x0b]]
+  const code = [...leb(2 + count), ...bodies.flat()]
   for (let i = 0; i < count; i++) code.push(...fillerBody(i))
   return Uint8Array.from([
     ...MAGIC,

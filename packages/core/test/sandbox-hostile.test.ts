@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import { fuelBudget, fuelExhausted, instrumentModule } from '../src/sandbox/index.ts'
 import { fixture } from '../../../test/support/index.ts'
 import { enter, Guest, read, requestInput } from './sandbox-guest.ts'
-import { IMPORTS } from '../src/abi/native-v2/spec.ts'
+import { IMPORTS } from '../src/abi/native/spec.ts'
 import { inside, POINTERS, RECORD_BYTES } from './support/guest-host-v2.ts'
 
 const BIG = fuelBudget(10_000_000_000)

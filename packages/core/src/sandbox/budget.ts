@@ -8,10 +8,10 @@ import { FUEL_EXPORTS } from './fuel-pass.js'
  *    i64; converting on every call would allocate).
  * 2. Instantiate. A wasm start function runs inside `new WebAssembly.Instance` with the
  *    `startFuel` given to `instrumentModule`: the host cannot set a budget before it.
- * 3. Before EVERY call into the guest, `setFuel(exports, budget)`: `_start`/`_initialize`,
- *    `wafer_init`, each `wafer_alloc`, `wafer_on_request`, `wafer_on_response` and each
- *    `wafer_on_resume`. The budget is per call: it replaces whatever was left, and clears the
- *    exhausted flag. Skipping it leaves the call with the previous call's remainder.
+ * 3. `setFuel(exports, budget)` replaces whatever was left and clears the exhausted flag.
+ *    The host calls it before `_start`/`_initialize`, before `wafer_init`, and once when a phase
+ *    of a request starts (`wafer_on_request`, `wafer_on_response`): every `wafer_on_resume` of
+ *    that phase runs on what is left, so the budget bounds the whole phase (docs/abi.md).
  * 4. If the call throws, `fuelExhausted(exports)` tells "ran out of fuel" (true) from any other
  *    trap (false): stack overflow, out-of-bounds access, `unreachable` in guest code. Either
  *    way the instance is unusable and must be discarded, as after any trap.

@@ -243,7 +243,11 @@ export class NativeInstance implements GuestInstance {
     const mem = this.#mem
     const call = this.#call
     const active = (): boolean => call.ex !== undefined
-    const name = (ptr: number, len: number, where: string): string | number => this.#name(ptr, len, where)
+    /** For reads: a name that is not a token names no header (-4), as a missing one does. */
+    const readName = (ptr: number, len: number, where: string): string | number => {
+      if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
+      return mem.headerName(ptr, len) ?? Code.NotFound
+    }
     /** Writes text or bytes for a read; the full length either way. */
     const give = (value: string | Uint8Array, buf: number, cap: number, where: string): number => {
       if (!mem.inBounds(buf, cap)) return this.#badPointer(where, buf, cap)
@@ -305,8 +309,8 @@ export class NativeInstance implements GuestInstance {
       },
       set: (field: number, ptr: number, len: number): number => {
         if (!active()) return Code.Unavailable
-        if (this.#tooLarge('set', len)) return Code.TooLarge
         if (!mem.inBounds(ptr, len)) return this.#badPointer('set', ptr, len)
+        if (this.#tooLarge('set', len)) return Code.TooLarge
         switch (field) {
           case Field.Path: return this.#outcome('set(PATH)', call.setPath(mem.latin1(ptr, len)))
           case Field.Query: return this.#outcome('set(QUERY)', call.setQuery(mem.latin1(ptr, len)))
@@ -323,7 +327,7 @@ export class NativeInstance implements GuestInstance {
       },
       header_get: (map: number, np: number, nl: number, buf: number, cap: number): number => {
         if (!active()) return Code.Unavailable
-        const n = name(np, nl, 'header_get')
+        const n = readName(np, nl, 'header_get')
         if (typeof n === 'number') return n
         if (!mem.inBounds(buf, cap)) return this.#badPointer('header_get', buf, cap)
         const value = call.header(map, n)
@@ -331,7 +335,7 @@ export class NativeInstance implements GuestInstance {
       },
       header_values: (map: number, np: number, nl: number, buf: number, cap: number): number => {
         if (!active()) return Code.Unavailable
-        const n = name(np, nl, 'header_values')
+        const n = readName(np, nl, 'header_values')
         if (typeof n === 'number') return n
         if (!mem.inBounds(buf, cap)) return this.#badPointer('header_values', buf, cap)
         const values = call.headerValues(map, n)
@@ -348,15 +352,15 @@ export class NativeInstance implements GuestInstance {
       header_add: (map: number, np: number, nl: number, vp: number, vl: number): number => this.#setHeader(map, np, nl, vp, vl, true),
       header_remove: (map: number, np: number, nl: number): number => {
         if (!active()) return Code.Unavailable
-        const n = name(np, nl, 'header_remove')
+        const n = readName(np, nl, 'header_remove')
         if (typeof n === 'number') return n
         return this.#mapOutcome(map, call.removeHeader(map, n))
       },
       respond: (status: number, bp: number, bl: number): number => {
         if (!active()) return Code.Unavailable
         if (status < 200 || status > 599) return this.#badArgument('respond', `a status must be 200..599, got ${status}`)
-        if (this.#tooLarge('respond', bl)) return Code.TooLarge
         if (!mem.inBounds(bp, bl)) return this.#badPointer('respond', bp, bl)
+        if (this.#tooLarge('respond', bl)) return Code.TooLarge
         const body = mem.view().subarray(bp >>> 0, (bp >>> 0) + (bl >>> 0))
         if (!isUtf8(body)) return this.#invalid('respond', 'the body is not valid UTF-8')
         call.respond(status, body.toString('utf8'))
@@ -426,8 +430,8 @@ export class NativeInstance implements GuestInstance {
     if (this.#call.ex === undefined) return Code.Unavailable
     const n = this.#name(np, nl, where)
     if (typeof n === 'number') return n
-    if (this.#tooLarge(where, vl)) return Code.TooLarge
     if (!this.#mem.inBounds(vp, vl)) return this.#badPointer(where, vp, vl)
+    if (this.#tooLarge(where, vl)) return Code.TooLarge
     return this.#mapOutcome(map, this.#outcome(where, this.#call.setHeader(map, n, this.#mem.latin1(vp, vl), add)))
   }
 
