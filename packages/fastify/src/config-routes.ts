@@ -4,7 +4,7 @@ import { WaferError, type Wafer } from '@wafer/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
 import { routeChainName, type ConfigData } from './config-reload.js'
 import { generationOf } from './hooks.js'
-import { dropClientHopByHop, dropHopByHop } from './hop-by-hop.js'
+import { dropClientHopByHop, withoutHopByHop } from './hop-by-hop.js'
 
 /** A route from a gateway config, as `loadConfig()` resolves it (docs/config.md). */
 export interface ConfigRoute {
@@ -106,7 +106,7 @@ function proxy (route: ConfigRoute, request: FastifyRequest, reply: FastifyReply
       timeout: upstream.timeoutMs,
       ...(body === undefined ? {} : { body, contentType: contentType ?? 'application/octet-stream' }),
       rewriteRequestHeaders: (req, headers) => forwardedHeaders(req as FastifyRequest, headers, contentType),
-      rewriteHeaders: (headers) => dropHopByHop({ ...headers }),
+      rewriteHeaders: (headers) => withoutHopByHop(headers),
       onResponse: (_req, rep, res) => {
         observer?.onUpstreamResponse?.(route, res.statusCode)
         rep.send(res.stream)
@@ -139,19 +139,18 @@ function sendError (reply: FastifyReply, status: number, code: string, message: 
  * The request headers the upstream gets: the filtered request's, without hop-by-hop fields or
  * `Expect` (the gateway answered it), with the client's content-type as sent, and x-forwarded-*.
  */
+/** Answered or replaced by the gateway: `Expect` (Node answered it) and the content-type (set from the client's). */
+const NOT_FORWARDED: ReadonlySet<string> = new Set(['expect', 'content-type'])
+
 function forwardedHeaders (request: FastifyRequest, headers: Record<string, string | string[] | undefined>,
   contentType: string | undefined): Record<string, string | string[] | undefined> {
-  dropHopByHop(headers)
-  delete headers.expect
-  if (contentType === undefined) delete headers['content-type']
-  else headers['content-type'] = contentType
+  const out = withoutHopByHop(headers, NOT_FORWARDED)
+  if (contentType !== undefined) out['content-type'] = contentType
   const prior = headers['x-forwarded-for']
-  return {
-    ...headers,
-    'x-forwarded-for': prior === undefined ? request.ip : `${String(prior)}, ${request.ip}`,
-    'x-forwarded-proto': request.protocol,
-    'x-forwarded-host': request.headers.host
-  }
+  out['x-forwarded-for'] = prior === undefined ? request.ip : `${String(prior)}, ${request.ip}`
+  out['x-forwarded-proto'] = request.protocol
+  out['x-forwarded-host'] = request.headers.host
+  return out
 }
 
 function describeCause (error: unknown): string {

@@ -4,7 +4,7 @@
  */
 type HeaderMap = Record<string, string | string[] | number | undefined>
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
 
 /**
  * Fields a client cannot nominate away before the gateway has read the request: they frame
@@ -14,33 +14,46 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trail
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'host'])
 
 /** Lower-case names listed in `Connection` (comma-separated, possibly repeated). */
-function nominated (connection: string | string[] | number | undefined): string[] {
-  if (connection === undefined) return []
+function nominated (connection: string | string[] | number): string[] {
   const list = Array.isArray(connection) ? connection.join(',') : String(connection)
   return list.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '')
 }
 
+// Hop-by-hop fields are cleared without `delete`: deleting a property that exists (a keep-alive
+// client always sends `connection`) turns the object into a slow dictionary for the rest of the
+// request, which the proxy measured at tens of microseconds. An undefined value is an absent
+// header to Node.js, undici, Fastify and Wafer alike.
+
 /**
- * Removes the client's hop-by-hop fields from the request before any filter runs, so a client
+ * Clears the client's hop-by-hop fields from the request before any filter runs, so a client
  * cannot nominate away a header a filter sets later (`Connection: x-auth-subject`). Framing
  * fields stay until the request is forwarded (see `forwardable`).
  */
 export function dropClientHopByHop (headers: HeaderMap): void {
-  if (headers.connection !== undefined) {
-    for (const name of nominated(headers.connection)) {
-      if (!FRAMING.has(name)) delete headers[name]
+  const connection = headers.connection
+  if (connection !== undefined) {
+    for (const name of nominated(connection)) {
+      if (!FRAMING.has(name) && headers[name] !== undefined) headers[name] = undefined
     }
   }
   for (const name of HOP_BY_HOP) {
-    if (name !== 'transfer-encoding') delete headers[name]
+    if (name !== 'transfer-encoding' && headers[name] !== undefined) headers[name] = undefined
   }
 }
 
-/** Removes hop-by-hop fields, and the ones `Connection` nominates, from a header copy. */
-export function dropHopByHop<T extends HeaderMap> (headers: T): T {
-  for (const name of nominated(headers.connection)) {
-    if (name !== 'host') delete headers[name]
+/**
+ * A copy of `headers` without hop-by-hop fields, the ones `Connection` nominates, absent
+ * (undefined) values, and any name in `also`; built in one pass, without `delete`.
+ */
+export function withoutHopByHop<T extends HeaderMap> (headers: T, also?: ReadonlySet<string>): T {
+  const connection = headers.connection
+  const named = connection === undefined ? undefined : nominated(connection)
+  const out: HeaderMap = {}
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined || HOP_BY_HOP.has(name) || also?.has(name) === true) continue
+    if (named !== undefined && name !== 'host' && named.includes(name)) continue
+    out[name] = value
   }
-  for (const name of HOP_BY_HOP) delete headers[name]
-  return headers
+  return out as T
 }
