@@ -12,7 +12,7 @@ export interface ImportCall { name: string, args: number[] }
 export const read = (path: string): Uint8Array<ArrayBuffer> => new Uint8Array(readFileSync(path))
 
 /**
- * An instance with imports for every name of docs/abi-v2.md section 4. They are deterministic,
+ * An instance with imports for every name of docs/abi.md section 4. They are deterministic,
  * so two runs of the same calls give the same bytes: `random_fill` writes a counter, `now_ms`
  * is fixed, kv_* return increasing tokens. Out-of-range pointers get -1, as from the real host.
  */

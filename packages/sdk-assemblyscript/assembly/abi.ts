@@ -1,4 +1,4 @@
-// The numbers of docs/abi-v2.md: fields, header maps, result codes and wafer_init's bits.
+// The numbers of docs/abi.md: fields, header maps, result codes and wafer_init's bits.
 
 // Fields of get/set (section 4)
 export const FIELD_METHOD: i32 = 0;

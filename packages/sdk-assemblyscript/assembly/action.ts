@@ -1,4 +1,4 @@
-// What a phase handler tells the host to do next (docs/abi-v2.md section 2).
+// What a phase handler tells the host to do next (docs/abi.md section 2).
 export enum Action {
   /** Go on to the next filter or the route, with the changes made. */
   Continue = 0,

@@ -1,5 +1,5 @@
 // What the current entry call is working on. A paused instance serves only its own request
-// (docs/abi-v2.md section 6), so plain globals are enough. Request and Response hold no state
+// (docs/abi.md section 6), so plain globals are enough. Request and Response hold no state
 // of their own (every accessor is a host call), so one of each serves every request.
 import { Request } from "./request";
 import { Response } from "./response";

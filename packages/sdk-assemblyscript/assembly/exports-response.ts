@@ -5,7 +5,7 @@
 import "./abort";
 import { init, onResponse, onResume } from "./entry";
 
-/** Declares ABI version 2 (docs/abi-v2.md section 1); never called. */
+/** Declares ABI version 2 (docs/abi.md section 1); never called. */
 export function wafer_abi_version_2(): void {}
 
 export function wafer_init(configLen: i32): i32 {

@@ -1,4 +1,4 @@
-// Header operations on one of the host's header maps (docs/abi-v2.md section 4), shared by
+// Header operations on one of the host's header maps (docs/abi.md section 4), shared by
 // Request, RequestView, Response and local replies. Names go to the host lower-cased from the
 // name buffer, values one byte per character from the value buffer; only the reads that return
 // a string allocate, and only that string.

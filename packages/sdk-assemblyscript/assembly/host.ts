@@ -1,4 +1,4 @@
-// The host imports, exactly as docs/abi-v2.md section 4 declares them. Everything else in the SDK
+// The host imports, exactly as docs/abi.md section 4 declares them. Everything else in the SDK
 // reaches the host through these declarations, so a module never imports anything but "wafer".
 // asc imports only the functions a filter's code reaches: a filter that never touches the
 // key-value store imports no kv_* function.

@@ -1,4 +1,4 @@
-// The host's key-value store (docs/abi-v2.md sections 4 and 6). Each operation passes the host
+// The host's key-value store (docs/abi.md sections 4 and 6). Each operation passes the host
 // a 24-byte result record. When the store answers at once (the in-memory store always does) the
 // import returns 0 with the record filled, and the call returns the result: kv.incr() returns
 // the counter, kv.get() the value. When the store answers later (Redis) the import returns a

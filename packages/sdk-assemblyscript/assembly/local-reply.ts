@@ -1,4 +1,4 @@
-// respond(): a local response, sent when the phase returns Action.Respond (docs/abi-v2.md
+// respond(): a local response, sent when the phase returns Action.Respond (docs/abi.md
 // section 4, "Answering locally"). The headers go to the LOCAL map, then the status and body to
 // the `respond` import. The SDK remembers that respond() was called in this phase so that a bare
 // `return Action.Respond` traps with a message instead of failing with a generic error.

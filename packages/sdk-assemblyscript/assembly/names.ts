@@ -1,6 +1,6 @@
 // Header names as bytes at a stable address of their own. Filters pass the same few names on
 // every request, mostly string literals; the host keeps the last name it decoded at each address
-// (docs/abi-v2.md leaves it free to), so a name that always arrives from the same address is
+// (docs/abi.md leaves it free to), so a name that always arrives from the same address is
 // decoded and checked by the host once. The table maps a string's address to a slot of encoded
 // bytes: a literal (below __heap_base, immutable, never freed) is encoded once and then costs
 // one compare; a heap string is encoded again on every call, into its slot, since the address

@@ -1,4 +1,4 @@
-// Reads from the host into the read buffer (docs/abi-v2.md section 3: a read returns the full
+// Reads from the host into the read buffer (docs/abi.md section 3: a read returns the full
 // length and writes only when the value fits). A value bigger than the buffer grows it once and
 // is read again; the buffer keeps that size, so the next such value is read in one call.
 // Each returns the length, with the bytes at readBuffer(), or a negative result code.

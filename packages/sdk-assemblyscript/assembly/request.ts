@@ -1,5 +1,5 @@
 // The request as a filter sees it. Every accessor is a host call on the request the framework
-// holds (docs/abi-v2.md): nothing is copied into the module until asked for, and a change is
+// holds (docs/abi.md): nothing is copied into the module until asked for, and a change is
 // applied at once, so later reads (here and in later filters) see it. RequestView is the
 // read-only form (the response phase's `res.request`); Request adds the changes.
 import { Action } from "./action";

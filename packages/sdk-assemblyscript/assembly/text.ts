@@ -1,4 +1,4 @@
-// Strings to and from the bytes the host speaks (docs/abi-v2.md section 3): header names are
+// Strings to and from the bytes the host speaks (docs/abi.md section 3): header names are
 // ASCII tokens, header values, paths and queries one byte per character (Latin-1), bodies, log
 // lines and kv keys UTF-8. Encoding writes into the scratch buffers; decoding creates the one
 // string the author asked for.

@@ -1,4 +1,4 @@
-// The imports of docs/abi-v2.md for the sandbox tests, over one in-memory request: small,
+// The imports of docs/abi.md for the sandbox tests, over one in-memory request: small,
 // deterministic, and as strict about pointers as the real host. Not the runtime's host: the
 // sandbox tests instantiate modules directly, instrumented or not, and compare what they did.
 
@@ -84,7 +84,7 @@ export class HostV2 {
     }
   }
 
-  /** The import object: every name of docs/abi-v2.md section 4, each recording into `calls`. */
+  /** The import object: every name of docs/abi.md section 4, each recording into `calls`. */
   imports (record: (name: string, args: number[]) => void): Record<string, (...args: number[]) => number> {
     return Object.fromEntries(Object.keys(POINTERS).map((name) => [name, (...args: number[]) => {
       record(name, args)
