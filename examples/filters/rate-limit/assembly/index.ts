@@ -22,7 +22,7 @@ function ceilSeconds(ms: f64): i64 {
   return <i64>Math.ceil(ms / 1000);
 }
 
-// Token-bucket request in flight: a paused instance serves only this request (abi-v2.md section 6).
+// Token-bucket request in flight: a paused instance serves only this request (abi.md section 6).
 let bucketKey = "";
 let bucketTokens: f64 = 0;
 let bucketSetToken: i32 = 0;
