@@ -5,6 +5,7 @@ import type { Exchange } from '../../http/exchange.js'
 import { CONTINUE, type Decision } from '../../http/decision.js'
 import { Field, FilterCall, INVALID, type Phase } from '../../http/request-context.js'
 import { fuelBudget, fuelSetter, isMetered } from '../../sandbox/budget.js'
+import { PendingOps, type PendingOp } from '../pending-ops.js'
 import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import { GuestMemory } from '../guest-memory.js'
@@ -26,16 +27,6 @@ type Entry = () => number
 type Resume = (token: number) => number
 /** Any entry point, called with one argument (an export ignores arguments it does not declare). */
 type Caller = (arg: number) => number
-
-/** A store operation whose answer comes later: its result is written into guest memory before the resume. */
-interface Pending {
-  token: number
-  name: string
-  promise: Promise<void> | undefined
-  error: unknown
-  /** Writes the result into the record (and buffer) the guest gave. */
-  deliver: () => void
-}
 
 /**
  * One instance of a native-ABI module (version 2). Every import checks its pointers, calls one method of
@@ -60,8 +51,7 @@ export class NativeInstance implements GuestInstance {
   #fault: WaferError | undefined
   #config: Buffer | undefined
   #rejection: string | undefined
-  #pending: Pending[] = []
-  #nextToken = 1
+  readonly #pending = new PendingOps()
   /** Resumes, operations and the deadline of the phase in progress; fuel is set when it starts. */
   readonly #budget: PhaseBudget
 
@@ -159,14 +149,14 @@ export class NativeInstance implements GuestInstance {
         this.#reset()
         return decision
       }
-      const op = this.#pending.shift()
+      const op = this.#pending.next()
       if (op === undefined) throw this.#error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.#host.filter, this.#entry])
       if (op.promise !== undefined) return this.#settleLater(op)
       action = this.#resume(op)
     }
   }
 
-  async #settleLater (op: Pending): Promise<Decision> {
+  async #settleLater (op: PendingOp): Promise<Decision> {
     try {
       await this.#budget.wait(op.promise as Promise<void>, op.name)
       return this.#settle(this.#resume(op))
@@ -176,7 +166,7 @@ export class NativeInstance implements GuestInstance {
     }
   }
 
-  #resume (op: Pending): number {
+  #resume (op: PendingOp): number {
     this.#entry = 'wafer_on_resume'
     this.#budget.resume()
     if (op.error !== undefined) {
@@ -277,16 +267,7 @@ export class NativeInstance implements GuestInstance {
         deliver(result)
         return Code.Ok
       }
-      const token = this.#nextToken
-      this.#nextToken = token >= 0x7fffffff ? 1 : token + 1
-      let value: T
-      const op: Pending = { token, name, promise: undefined, error: undefined, deliver: () => { deliver(value) } }
-      op.promise = result.then(
-        (v) => { value = v; op.promise = undefined },
-        (err: unknown) => { op.error = err ?? new Error('store operation failed'); op.promise = undefined }
-      )
-      this.#pending.push(op)
-      return token
+      return this.#pending.add(name, result, deliver)
     }
 
     return {
@@ -459,7 +440,7 @@ export class NativeInstance implements GuestInstance {
   #reset (): void {
     this.#call.end()
     this.#fault = undefined
-    if (this.#pending.length !== 0) this.#pending.length = 0
+    this.#pending.clear()
     this.#budget.reset()
   }
 }
