@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import Fastify from 'fastify'
 import wafer from '@wafer/fastify'
-import { captureLogger } from '../support/index.ts'
+import { captureLogger, useCacheDir } from '../support/index.ts'
 import { bigModule } from '../support/big-module.mjs'
 
 const refused = [
@@ -20,9 +20,7 @@ for (const { marker, code } of refused) {
   test(`a 3 MB module exporting ${marker} is refused with ${code} without being instrumented`, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'wafer-refused-'))
     const cache = join(dir, 'cache')
-    const previous = process.env.WAFER_CACHE_DIR
-    process.env.WAFER_CACHE_DIR = cache
-    t.after(() => { if (previous === undefined) delete process.env.WAFER_CACHE_DIR; else process.env.WAFER_CACHE_DIR = previous })
+    useCacheDir(t, cache)
     const module = join(dir, 'big.wasm')
     await writeFile(module, bigModule({ bytes: 3_000_000, marker }))
 

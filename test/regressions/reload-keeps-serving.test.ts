@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import Fastify from 'fastify'
 import wafer from '@wafer/fastify'
-import { captureLogger, fixture, type LogLine } from '../support/index.ts'
+import { captureLogger, fixture, type LogLine, useCacheDir } from '../support/index.ts'
 import { bigModule } from '../support/big-module.mjs'
 
 /** Resolves with the first line matching `re`, or undefined once `done` has settled without one. */
@@ -23,9 +23,7 @@ async function lineOrSettled (lines: LogLine[], re: RegExp, done: { settled: boo
 test('while a reload instruments a 3 MB module, the server keeps answering other routes', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'wafer-reload-serving-'))
   const cache = join(dir, 'cache')
-  const previous = process.env.WAFER_CACHE_DIR
-  process.env.WAFER_CACHE_DIR = cache
-  t.after(() => { if (previous === undefined) delete process.env.WAFER_CACHE_DIR; else process.env.WAFER_CACHE_DIR = previous })
+  useCacheDir(t, cache)
   const big = join(dir, 'big.wasm')
   await writeFile(big, bigModule({ bytes: 3_000_000 }))
 

@@ -3,18 +3,10 @@
 // takes to reach the size asked for, the shape a Go or Rust build has in bulk. Plain JS so the
 // benchmarks (plain node) and the tests (tsx) share it; types in big-module.d.mts.
 
+import { leb } from '../../packages/core/dist/runtime/wasm-reader.js'
+
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]
 
-function leb (value) {
-  const out = []
-  do {
-    let b = value % 128
-    value = Math.floor(value / 128)
-    if (value !== 0) b |= 0x80
-    out.push(b)
-  } while (value !== 0)
-  return out
-}
 
 const name = (s) => { const b = [...Buffer.from(s, 'utf8')]; return [...leb(b.length), ...b] }
 const section = (id, payload) => [id, ...leb(payload.length), ...payload]

@@ -34,3 +34,10 @@ export function captureLogger (level = 'debug'): { logger: pino.Logger, lines: L
 }
 
 export const silent = pino({ level: 'silent' })
+
+/** Points WAFER_CACHE_DIR at `dir` for one test, and puts the previous value back after it. */
+export function useCacheDir (t: { after: (fn: () => void) => void }, dir: string): void {
+  const previous = process.env.WAFER_CACHE_DIR
+  process.env.WAFER_CACHE_DIR = dir
+  t.after(() => { if (previous === undefined) delete process.env.WAFER_CACHE_DIR; else process.env.WAFER_CACHE_DIR = previous })
+}
