@@ -21,7 +21,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? (quick ? 2 : 5))
 const SECONDS = Number(process.env.SECONDS ?? (quick ? 2 : 5))
 const WARMUP = quick ? 1 : 3
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32)
-const NAMES = (process.env.SCENARIOS?.split(',')) ?? ['bare', 'js-chain', 'wasm-noop', 'wasm-1', 'wasm-3', 'wasm-10', 'wasm-example-chain', 'wasm-body-1kb', 'gateway', 'gateway-example-chain']
+const NAMES = (process.env.SCENARIOS?.split(',')) ?? ['bare', 'js-chain', 'wasm-noop', 'wasm-1', 'wasm-3', 'wasm-10', 'wasm-example-chain', 'wasm-request-id', 'wasm-body-1kb', 'gateway', 'gateway-example-chain']
 
 const canPin = spawnSync('taskset', ['-c', '0', 'true']).status === 0
 const TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100)

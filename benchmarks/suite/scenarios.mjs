@@ -74,6 +74,8 @@ export const scenarios = {
   'wasm-3': () => withChain(headerFilters(3), ['h0', 'h1', 'h2']),
   'wasm-10': () => withChain(headerFilters(10), Array.from({ length: 10 }, (_, i) => `h${i}`)),
   'wasm-example-chain': () => withChain(exampleFilters, ['auth', 'rewrite', 'rate-limit']),
+  // One common real filter with a response phase: keeps or adds x-request-id and echoes it back.
+  'wasm-request-id': () => withChain({ rid: { module: example('request-id') } }, ['rid']),
   'wasm-body-1kb': () => withChain({ body: { module: fixture('body-upper') } }, ['body']),
   gateway: async (upstream) => gateway(upstream, []),
   'gateway-example-chain': async (upstream) => gateway(upstream, ['auth', 'rewrite', 'rate-limit'])

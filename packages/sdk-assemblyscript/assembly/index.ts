@@ -17,7 +17,7 @@ export { jsonString } from "./json-quote";
 export { kv, KvResult, KvStatus } from "./kv";
 export { log } from "./log";
 export { now } from "./clock";
-export { randomBytes, randomFill } from "./random";
+export { randomBytes, randomFill, randomUuid } from "./random";
 export { isHeaderName, isHeaderValue } from "./ascii";
 export {
   base64Decode, base64Encode, base64UrlDecode, base64UrlEncode, constantTimeEqual, hmacSha256, sha256

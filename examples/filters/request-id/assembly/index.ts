@@ -1,24 +1,9 @@
 // Gives every request an id: keeps the client's `x-request-id` if it sent one, otherwise adds
 // a random UUID v4, and echoes the id on the response so clients can quote it.
 import {
-  Action, Config, Filter, isHeaderName, randomBytes, registerFilter, Request, Response
+  Action, Config, Filter, isHeaderName, randomUuid, registerFilter, Request, Response
 } from "@wafer/sdk-assemblyscript";
 export * from "@wafer/sdk-assemblyscript/assembly/exports";
-
-const HEX = "0123456789abcdef";
-
-// RFC 9562 section 5.4: 122 random bits, version 4, variant 10.
-function uuidV4(): string {
-  const b = randomBytes(16);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  let s = "";
-  for (let i = 0; i < 16; i++) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s += "-";
-    s += HEX.charAt(b[i] >> 4) + HEX.charAt(b[i] & 0x0f);
-  }
-  return s;
-}
 
 class RequestId extends Filter {
   header: string = "x-request-id";
@@ -36,7 +21,7 @@ class RequestId extends Filter {
   }
 
   onRequest(req: Request): Action {
-    if (!req.hasHeader(this.header)) req.setHeader(this.header, uuidV4());
+    if (!req.hasHeader(this.header)) req.setHeader(this.header, randomUuid());
     return Action.Continue;
   }
 

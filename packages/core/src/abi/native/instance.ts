@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer'
-import { randomFillSync } from 'node:crypto'
 import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
 import { CONTINUE, type Decision } from '../../http/decision.js'
@@ -9,6 +8,7 @@ import { PendingOps, type PendingOp } from '../pending-ops.js'
 import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import { GuestMemory } from '../guest-memory.js'
+import { fillRandom } from '../random-bytes.js'
 
 /** Action codes, docs/abi.md section 2. */
 const enum Action { Continue = 0, Respond = 1, Pause = 2 }
@@ -357,7 +357,7 @@ export class NativeInstance implements GuestInstance {
       random_fill: (ptr: number, len: number): number => {
         if (len >>> 0 > MAX_RANDOM) return Code.TooLarge
         if (!mem.inBounds(ptr, len)) return this.#badPointer('random_fill', ptr, len)
-        randomFillSync(mem.view(), ptr >>> 0, len >>> 0)
+        fillRandom(mem.view(), ptr >>> 0, len >>> 0)
         return Code.Ok
       },
       kv_get: (kp: number, kl: number, buf: number, cap: number, res: number): number => {
