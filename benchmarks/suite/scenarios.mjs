@@ -68,6 +68,29 @@ export const scenarios = {
     f.get('/*', async () => reply)
     return f
   },
+  // The floor: the three route hooks Wafer adds (onRequest, preParsing, onSend), doing nothing.
+  'fastify-hooks': async () => {
+    const f = app()
+    f.get('/*', {
+      onRequest: (req, reply, done) => done(),
+      preParsing: (req, reply, payload, done) => done(null, payload),
+      onSend: (req, reply, payload, done) => done(null, payload)
+    }, async () => reply)
+    return f
+  },
+  // Calibration, not in the default run: a hook that burns SPIN_US µs of CPU (default 10), to
+  // see what a known per-request cost does to req/s and to the server's system time here.
+  'fastify-spin': async () => {
+    const f = app()
+    const us = Number(process.env.SPIN_US ?? 10)
+    f.addHook('onRequest', (req, reply, done) => {
+      const end = process.hrtime.bigint() + BigInt(us * 1000)
+      while (process.hrtime.bigint() < end);
+      done()
+    })
+    f.get('/*', async () => reply)
+    return f
+  },
   'wasm-noop': () => withChain({ n: { module: fixture('noop') } }, ['n']),
   'wasm-noop-unmetered': () => withChain({ n: { module: fixture('noop'), limits: { fuel: false } } }, ['n']),
   'wasm-1': () => withChain(headerFilters(1), ['h0']),
