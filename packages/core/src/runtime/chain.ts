@@ -100,6 +100,15 @@ export class Chain {
       if (decision.respond) return
     }
   }
+
+  /**
+   * Ends the request for every filter it entered. Adapters call it exactly once per request,
+   * when the response has closed (finished, or the client went away), whatever happened before:
+   * a local response, a failure, or a normal reply. It never throws.
+   */
+  finish (_ex: Exchange): void {
+    // Nothing is bound to a request yet: every ABI releases its instance after each phase.
+  }
 }
 
 function debug (ex: Exchange): boolean {
