@@ -4,6 +4,7 @@ import type { Decision } from '../http/decision.js'
 import type { ModuleInfo } from '../runtime/wasm-binary.js'
 import type { ResolvedLimits } from '../runtime/filter-options.js'
 import type { KvStore } from '../state/store.js'
+import type { FilterStore } from './filter-store.js'
 
 /** What validation learned about a module: which ABI, and which phases it implements. */
 export interface AbiDescriptor {
@@ -26,11 +27,14 @@ export interface FilterNeeds {
 
 /** What the host lends one guest instance: identity for errors and logs, and the store. */
 export interface GuestHost {
-  /** The filter's name: prefixes its store keys, names it in logs and errors. */
+  /** The filter's name: names it in logs and errors (its store keys are prefixed by `kv`). */
   filter: string
   /** The module's file path (or `<bytes>`), for error messages. */
   source: string
+  /** The store shared by every filter; address it with keys from `kv`. */
   store: KvStore
+  /** This filter's namespace in the store: keys decoded from guest memory, prefixed, with the size limits. */
+  kv: FilterStore
   logger: WaferLogger
   /** What one call may take: fuel, memory, async wait, output size. */
   limits: Readonly<ResolvedLimits>
@@ -38,23 +42,70 @@ export interface GuestHost {
 
 /**
  * One live instance of a guest module. The ABI glue implements this; the filter lifecycle
- * (runtime/filter.ts) owns pooling, failure handling and closing, whatever the ABI.
+ * (runtime/filter.ts) owns pooling, binding instances to requests, failure handling and closing,
+ * whatever the ABI.
+ *
+ * For an ABI that binds an instance to a request (`GuestAbi#perRequest`), a request goes
+ * `begin` -> its phases -> `done` on one instance: `begin` before its first phase, `done` exactly
+ * once after `begin` was called (even if `begin` or a phase failed, and also when the instance is
+ * no longer healthy: the glue must then not enter the guest, only drop what it holds for the
+ * request). Per-phase ABIs get neither call.
  */
 export interface GuestInstance {
   /** Hands the filter its configuration; throws WAFER_ERR_FILTER_CONFIG if it is rejected. */
   init (config: Buffer): FilterNeeds
+  /** The instance now serves `ex` until `done` (per-request ABIs). May throw a coded error. */
+  begin? (ex: Exchange): void
   onRequest (ex: Exchange, withBody: boolean): Decision | Promise<Decision>
   onResponse (ex: Exchange, withBody: boolean): Decision | Promise<Decision>
+  /**
+   * The request is over for this instance (per-request ABIs). A throw or a rejection is logged
+   * with the filter's name; the instance goes back to the pool (discarded if no longer healthy).
+   */
+  done? (ex: Exchange): void | Promise<void>
   /** False once the instance trapped or broke the ABI: the pool must discard it. */
   readonly healthy: boolean
 }
 
-/** A guest ABI: recognises, validates and instantiates modules that speak it. */
-export interface GuestAbi {
+/**
+ * What an ABI makes of a module's exports: `false`, not its module; `true`, it runs it; or a
+ * refusal, a module that declares this ABI in a way the host does not run.
+ */
+export type AbiDetection = boolean | AbiRefusal
+
+export interface AbiRefusal {
+  /**
+   * `version`: a version of this ABI the host does not run (or no longer runs), or several at
+   * once (WAFER_ERR_ABI_VERSION); `unsupported`: an ABI the host recognises but does not run
+   * yet (WAFER_ERR_ABI_UNSUPPORTED).
+   */
+  refused: 'version' | 'unsupported'
+  /** What the module declares, as the error message says it: `version 9 (wafer_abi_version_9)`. */
+  declared: string
+}
+
+/** Recognises the modules of one ABI by their exports (docs/abi.md section 8). */
+export interface AbiDetector {
   readonly id: string
+  /** How a module declares what this host runs, for messages: `wafer_abi_version_2`. */
+  readonly marker: string
+  /** Looks only at `info`: cheap, and never throws. */
+  detect (info: ModuleInfo): AbiDetection
+}
+
+/** A guest ABI: recognises, validates and instantiates modules that speak it. */
+export interface GuestAbi extends AbiDetector {
   readonly version: number
-  /** Throws a coded error naming `source` when the module does not fit this ABI. */
-  /** `grants`: the capabilities the filter has (undefined: all); an import outside them is refused. */
+  /**
+   * True: an instance keeps guest state for a request from its first phase to its end (Proxy-Wasm
+   * does, from headers to `proxy_on_done`), so it stays bound to the request between phases and
+   * gets `begin` and `done`. False: each phase acquires an instance and releases it at once.
+   */
+  readonly perRequest: boolean
+  /**
+   * Throws a coded error naming `source` when the module does not fit this ABI. `grants`: the
+   * capabilities the filter has (undefined: all); an import outside them is refused.
+   */
   validate (info: ModuleInfo, source: string, grants?: readonly string[]): AbiDescriptor
   instantiate (module: WebAssembly.Module, info: ModuleInfo, host: GuestHost): GuestInstance
 }

@@ -1,5 +1,6 @@
 import type { WaferLogger } from '../logger.js'
 import { selectAbi } from '../abi/index.js'
+import { FilterStore } from '../abi/filter-store.js'
 import type { AbiDescriptor, FilterNeeds, GuestInstance } from '../abi/types.js'
 import { describe, waferError } from '../errors.js'
 import type { Exchange } from '../http/exchange.js'
@@ -98,7 +99,7 @@ export class Filter {
     const abi = guestAbi.validate(original.info, source, options.capabilities)
     const transform = sandboxTransform(options, ctx.logger, source, bytes.length)
     const compiled = transform === undefined ? original : await ctx.cache.compile(bytes, source, transform)
-    const host = { filter: options.name, source, store: ctx.store, logger: ctx.logger.child({ filter: options.name }), limits: options.limits }
+    const host = { filter: options.name, source, store: ctx.store, kv: new FilterStore(options.name), logger: ctx.logger.child({ filter: options.name }), limits: options.limits }
     let needs: FilterNeeds | undefined
     const pool = new InstancePool<GuestInstance>(options.name, () => {
       const instance = guestAbi.instantiate(compiled.module, compiled.info, host)

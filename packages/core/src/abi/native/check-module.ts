@@ -1,9 +1,33 @@
 import { waferError } from '../../errors.js'
 import { formatSignature, type FuncType, type ModuleInfo, type ValType } from '../../runtime/wasm-binary.js'
-import type { AbiDescriptor } from '../types.js'
+import type { AbiDescriptor, AbiDetection } from '../types.js'
 
 export const ABI_ID = 'wafer-native'
 export const IMPORT_MODULE = 'wafer'
+/** The version of the native ABI this host runs (docs/abi.md). */
+export const NATIVE_VERSION = 2
+
+const MARKER = /^wafer_abi_version_(\d+)$/
+/** Versions this host ran once, and what to do about a module built for one. */
+const RETIRED: ReadonlyMap<number, string> = new Map([
+  [1, 'version 1 (wafer_abi_version_1: JSON documents), which version 2 (host calls) replaced; rebuild the filter with the current @wafer/sdk-assemblyscript, or port it to docs/abi.md']
+])
+
+/** A module speaks the native ABI when it exports exactly one `wafer_abi_version_<N>` marker, N this host's version. */
+export function detectNative (info: ModuleInfo): AbiDetection {
+  let version: number | undefined
+  let declared: number[] | undefined
+  for (const e of info.exports) {
+    const m = MARKER.exec(e.name)
+    if (m === null) continue
+    if (version === undefined) version = Number(m[1])
+    else (declared ??= [version]).push(Number(m[1]))
+  }
+  if (version === undefined) return false
+  if (declared !== undefined) return { refused: 'version', declared: `versions ${declared.join(' and ')} at once` }
+  if (version === NATIVE_VERSION) return true
+  return { refused: 'version', declared: RETIRED.get(version) ?? `version ${version} (wafer_abi_version_${version})` }
+}
 
 export const sig = (params: ValType[], results: ValType[]): FuncType => ({ params, results })
 

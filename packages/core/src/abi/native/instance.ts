@@ -8,6 +8,7 @@ import { PendingOps, type PendingOp } from '../pending-ops.js'
 import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import { GuestMemory } from '../guest-memory.js'
+import { MAX_KEY_BYTES as MAX_KEY, MAX_VALUE_BYTES as MAX_VALUE } from '../filter-store.js'
 import { fillRandom } from '../random-bytes.js'
 
 /** Action codes, docs/abi.md section 2. */
@@ -18,8 +19,6 @@ const enum Needs { RequestBody = 1, ResponseBody = 2, SkipRequestPhase = 4, Skip
 const enum Code { Ok = 0, BadPointer = -1, TooLarge = -2, Unavailable = -3, NotFound = -4, Invalid = -5, OverBudget = -6, BadArgument = -7 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
-const MAX_KEY = 512
-const MAX_VALUE = 64 * 1024
 const MAX_RANDOM = 64 * 1024
 const RECORD = 24
 
@@ -246,7 +245,7 @@ export class NativeInstance implements GuestInstance {
     const key = (ptr: number, len: number, where: string): string | number => {
       if (len >>> 0 > MAX_KEY) return Code.TooLarge
       if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
-      return `${host.filter}:${mem.utf8(ptr, len)}`
+      return host.kv.key(mem, ptr, len)
     }
     const record = (res: number, where: string): boolean => {
       if (mem.inBounds(res, RECORD)) return true
