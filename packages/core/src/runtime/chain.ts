@@ -3,6 +3,7 @@ import { WaferError } from '../errors.js'
 import type { Exchange } from '../http/exchange.js'
 import { CONTINUE, replaceResponse, type Decision, type LocalResponse } from '../http/decision.js'
 import { failureReason, type Filter } from './filter.js'
+import { bindingsOf, finishBindings } from './request-binding.js'
 
 /**
  * An ordered list of filters, validated once when composed, and the one runner every request
@@ -18,6 +19,8 @@ export class Chain {
   readonly hasRequestPhase: boolean
   readonly hasResponsePhase: boolean
   readonly needsResponseBody: boolean
+  /** A filter keeps an instance bound to a request between phases, so `finish` has work to do. */
+  readonly #perRequest: boolean
   /** Index of the first filter with a response phase, and of the first that needs the reply body. */
   readonly #firstResponse: number
   readonly #firstResponseBody: number
@@ -30,6 +33,7 @@ export class Chain {
     this.hasRequestPhase = filters.some((f) => f.hasRequestPhase)
     this.hasResponsePhase = filters.some((f) => f.hasResponsePhase)
     this.needsResponseBody = filters.some((f) => f.hasResponsePhase && f.needs.responseBody)
+    this.#perRequest = filters.some((f) => f.perRequest)
     const at = (i: number): number => i === -1 ? Infinity : i
     this.#firstResponse = at(filters.findIndex((f) => f.hasResponsePhase))
     this.#firstResponseBody = at(filters.findIndex((f) => f.hasResponsePhase && f.needs.responseBody))
@@ -52,7 +56,7 @@ export class Chain {
       let decision: Decision | Promise<Decision> = CONTINUE
       if (filter.hasRequestPhase) {
         try {
-          decision = filter.request(ex)
+          decision = filter.perRequest ? filter.request(ex, bindingsOf(ex, this.filters.length), i) : filter.request(ex)
         } catch (err) {
           decision = failed(filter, err, ex, 'request')
         }
@@ -84,7 +88,7 @@ export class Chain {
       if (!filter.hasResponsePhase) continue
       let decision: Decision | Promise<Decision>
       try {
-        decision = filter.response(ex)
+        decision = filter.perRequest ? filter.response(ex, bindingsOf(ex, this.filters.length), i) : filter.response(ex)
       } catch (err) {
         decision = failed(filter, err, ex, 'response')
       }
@@ -104,10 +108,19 @@ export class Chain {
   /**
    * Ends the request for every filter it entered. Adapters call it exactly once per request,
    * when the response has closed (finished, or the client went away), whatever happened before:
-   * a local response, a failure, or a normal reply. It never throws.
+   * a local response, a failure, or a normal reply. Each filter that holds an instance for the
+   * request runs its `done` (after the phase in progress, if one still runs) and releases it.
+   * A chain of per-phase filters has nothing to do. It never throws.
    */
-  finish (_ex: Exchange): void {
-    // Nothing is bound to a request yet: every ABI releases its instance after each phase.
+  finish (ex: Exchange): void {
+    if (!this.#perRequest) return
+    const bindings = finishBindings(ex)
+    if (bindings === undefined) return
+    const slots = bindings.slots
+    for (let i = 0; i < slots.length; i++) {
+      const binding = slots[i]
+      if (binding !== undefined) (this.filters[i] as Filter).end(binding, ex)
+    }
   }
 }
 

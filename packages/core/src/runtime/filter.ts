@@ -4,7 +4,7 @@ import { FilterStore } from '../abi/filter-store.js'
 import type { AbiDescriptor, FilterNeeds, GuestInstance } from '../abi/types.js'
 import { describe, waferError } from '../errors.js'
 import type { Exchange } from '../http/exchange.js'
-import type { Decision } from '../http/decision.js'
+import { CONTINUE, type Decision } from '../http/decision.js'
 import type { KvStore } from '../state/store.js'
 import type { FailurePolicy, ResolvedFilterOptions } from './filter-options.js'
 import type { ModuleCache, ModuleTransform } from './module-cache.js'
@@ -12,6 +12,7 @@ import type { FilterCallEvent, WaferObserver } from './observer.js'
 import { readModuleSource } from './module-cache.js'
 import { Breaker, type BreakerStatus } from './breaker.js'
 import { InstancePool, type Lease, type PoolStats } from './pool.js'
+import { Binding, type RequestBindings } from './request-binding.js'
 
 export interface FilterContext {
   cache: ModuleCache
@@ -44,8 +45,10 @@ type Phase = 'request' | 'response'
 
 /**
  * One configured filter: load (read, compile, validate the ABI) -> configure (instantiate the
- * warm pool, each instance initialised with the config) -> per-request calls -> close.
- * Whatever the ABI, this class owns the lifecycle; the ABI only supplies instances.
+ * warm pool, each instance initialised with the config) -> per-request context (phases, then
+ * done) -> close. Whatever the ABI, this class owns the lifecycle; the ABI only supplies
+ * instances, and says whether one stays bound to a request from its first phase to done
+ * (`perRequest`) or serves a single phase.
  */
 export class Filter {
   readonly name: string
@@ -57,6 +60,8 @@ export class Filter {
   /** Exported, and not skipped by the instance for this configuration. Fixed at load; read per request. */
   readonly hasRequestPhase: boolean
   readonly hasResponsePhase: boolean
+  /** An instance stays bound to a request from its first phase to `end` (docs/abi.md section 8). */
+  readonly perRequest: boolean
   readonly failurePolicy: FailurePolicy
   /** Module hash plus settings: two filters with the same fingerprint behave the same. */
   readonly fingerprint: string
@@ -70,12 +75,13 @@ export class Filter {
   readonly #observer: WaferObserver | undefined
 
   private constructor (options: ResolvedFilterOptions, source: string, sha256: string, size: number,
-    abi: AbiDescriptor, pool: InstancePool<GuestInstance>, needs: FilterNeeds, observer: WaferObserver | undefined) {
+    abi: AbiDescriptor, perRequest: boolean, pool: InstancePool<GuestInstance>, needs: FilterNeeds, observer: WaferObserver | undefined) {
     this.name = options.name
     this.source = source
     this.sha256 = sha256
     this.size = size
     this.abi = abi
+    this.perRequest = perRequest
     this.failurePolicy = options.failurePolicy
     this.fingerprint = filterFingerprint(sha256, options)
     this.#breaker = new Breaker(options.breaker)
@@ -111,19 +117,33 @@ export class Filter {
     const first = pool.acquire() as Lease<GuestInstance>
     pool.release(first)
     pool.warm()
-    return new Filter(options, source, compiled.sha256, compiled.size, abi, pool, needs as FilterNeeds, ctx.observer)
+    return new Filter(options, source, compiled.sha256, compiled.size, abi, guestAbi.perRequest, pool, needs as FilterNeeds, ctx.observer)
   }
 
   get state (): FilterState {
     return this.#state
   }
 
-  request (ex: Exchange): Decision | Promise<Decision> {
-    return this.#run(ex, 'request')
+  /**
+   * Runs the request phase. A per-request filter keeps its instance in `bindings` at `slot` (the
+   * chain passes them) until `end`; called without them, the instance serves this phase only.
+   */
+  request (ex: Exchange, bindings?: RequestBindings, slot = 0): Decision | Promise<Decision> {
+    return this.#run(ex, 'request', bindings, slot)
   }
 
-  response (ex: Exchange): Decision | Promise<Decision> {
-    return this.#run(ex, 'response')
+  response (ex: Exchange, bindings?: RequestBindings, slot = 0): Decision | Promise<Decision> {
+    return this.#run(ex, 'response', bindings, slot)
+  }
+
+  /**
+   * The request is over for this filter (the chain calls it once per binding): `done` runs now,
+   * or when the phase in progress settles, and the instance goes back to the pool. Never throws.
+   */
+  end (binding: Binding, ex: Exchange): void {
+    if (binding.ended) return
+    binding.ended = true
+    if (!binding.running) this.#done(binding, ex)
   }
 
   /** Records a failure for status and the breaker; the chain applies the failure policy. */
@@ -163,23 +183,32 @@ export class Filter {
     this.#pool.close()
   }
 
-  #run (ex: Exchange, phase: Phase): Decision | Promise<Decision> {
-    if (this.#observer !== undefined) return this.#observed(ex, phase)
-    return this.#acquireAndCall(ex, phase)
+  #run (ex: Exchange, phase: Phase, bindings: RequestBindings | undefined, slot: number): Decision | Promise<Decision> {
+    if (this.#observer !== undefined) return this.#observed(ex, phase, bindings, slot)
+    return this.#acquireAndCall(ex, phase, bindings, slot)
   }
 
-  #acquireAndCall (ex: Exchange, phase: Phase): Decision | Promise<Decision> {
-    if (this.#state === 'closed') throw waferError('WAFER_ERR_FILTER_CLOSED', [this.name], { filter: this.name })
-    if (!this.#breaker.allow()) {
-      throw waferError('WAFER_ERR_CIRCUIT_OPEN', [this.name, this.#breaker.status().consecutiveFailures, this.#breaker.retryInMs()], { filter: this.name })
-    }
-    this.#calls++
+  #acquireAndCall (ex: Exchange, phase: Phase, bindings: RequestBindings | undefined, slot: number): Decision | Promise<Decision> {
+    if (this.perRequest) return this.#callBound(ex, phase, bindings, slot)
+    this.#admit(false)
     const lease = this.#pool.acquire()
     if (lease instanceof Promise) return lease.then((l) => this.#call(l, ex, phase))
     return this.#call(lease, ex, phase)
   }
 
-  #observed (ex: Exchange, phase: Phase): Decision | Promise<Decision> {
+  /**
+   * Counts a call the filter takes; throws when its breaker is open, or when it is closed and
+   * the request does not already hold an instance (one that does keeps it to the end).
+   */
+  #admit (held: boolean): void {
+    if (!held && this.#state === 'closed') throw waferError('WAFER_ERR_FILTER_CLOSED', [this.name], { filter: this.name })
+    if (!this.#breaker.allow()) {
+      throw waferError('WAFER_ERR_CIRCUIT_OPEN', [this.name, this.#breaker.status().consecutiveFailures, this.#breaker.retryInMs()], { filter: this.name })
+    }
+    this.#calls++
+  }
+
+  #observed (ex: Exchange, phase: Phase, bindings: RequestBindings | undefined, slot: number): Decision | Promise<Decision> {
     const start = performance.now()
     const report = (outcome: FilterCallEvent['outcome'], err?: unknown): void => {
       const event: FilterCallEvent = { filter: this.name, phase, outcome, durationMs: performance.now() - start }
@@ -195,7 +224,7 @@ export class Filter {
     }
     let result: Decision | Promise<Decision>
     try {
-      result = this.#acquireAndCall(ex, phase)
+      result = this.#acquireAndCall(ex, phase, bindings, slot)
     } catch (err) {
       report('error', err)
       throw err
@@ -229,6 +258,96 @@ export class Filter {
     this.#pool.release(lease)
     this.#breaker.success()
     return result
+  }
+
+  /** A phase of a per-request filter: on the instance the request holds, or on one bound now. */
+  #callBound (ex: Exchange, phase: Phase, bindings: RequestBindings | undefined, slot: number): Decision | Promise<Decision> {
+    const held = bindings?.slots[slot]
+    if (held === undefined) {
+      this.#admit(false)
+      const lease = this.#pool.acquire()
+      if (lease instanceof Promise) return lease.then((l) => this.#bind(l, ex, phase, bindings, slot))
+      return this.#bind(lease, ex, phase, bindings, slot)
+    }
+    // Its context ended early (the instance broke, and that failure was handled then; or the
+    // request is over): nothing more runs for it.
+    if (held.ended) return CONTINUE
+    this.#admit(true)
+    return this.#phase(held, ex, phase)
+  }
+
+  #bind (lease: Lease<GuestInstance>, ex: Exchange, phase: Phase, bindings: RequestBindings | undefined, slot: number): Decision | Promise<Decision> {
+    const binding = new Binding(lease)
+    // Without a chain to finish the request, or once it has, the instance serves this phase only.
+    if (bindings === undefined || bindings.ended) binding.ended = true
+    else bindings.slots[slot] = binding
+    binding.running = true
+    try {
+      lease.instance.begin?.(ex)
+    } catch (err) {
+      binding.running = false
+      binding.ended = true
+      this.#done(binding, ex)
+      throw err
+    }
+    return this.#phase(binding, ex, phase)
+  }
+
+  #phase (binding: Binding, ex: Exchange, phase: Phase): Decision | Promise<Decision> {
+    const instance = binding.lease.instance
+    binding.running = true
+    let result: Decision | Promise<Decision>
+    try {
+      result = phase === 'request' ? instance.onRequest(ex, this.needs.requestBody) : instance.onResponse(ex, this.needs.responseBody)
+    } catch (err) {
+      this.#settled(binding, ex)
+      throw err
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (d) => { this.#settled(binding, ex); this.#breaker.success(); return d },
+        (err: unknown) => { this.#settled(binding, ex); throw err }
+      )
+    }
+    this.#settled(binding, ex)
+    this.#breaker.success()
+    return result
+  }
+
+  #settled (binding: Binding, ex: Exchange): void {
+    binding.running = false
+    // A broken instance cannot carry the request further: its context ends now and the pool replaces it.
+    if (!binding.lease.instance.healthy) binding.ended = true
+    if (binding.ended) this.#done(binding, ex)
+  }
+
+  /** Calls the instance's `done` once and gives the lease back; failures are logged, never thrown. */
+  #done (binding: Binding, ex: Exchange): void {
+    if (binding.released) return
+    binding.released = true
+    const lease = binding.lease
+    let result: void | Promise<void>
+    try {
+      result = lease.instance.done?.(ex)
+    } catch (err) {
+      this.#doneFailed(err, ex)
+      this.#pool.release(lease)
+      return
+    }
+    if (result instanceof Promise) {
+      result.then(
+        () => { this.#pool.release(lease) },
+        (err: unknown) => { this.#doneFailed(err, ex); this.#pool.release(lease) }
+      )
+      return
+    }
+    this.#pool.release(lease)
+  }
+
+  #doneFailed (err: unknown, ex: Exchange): void {
+    const error = err ?? new Error('done failed')
+    this.recordFailure(error)
+    ex.log.error({ filter: this.name, err: error }, `filter "${this.name}" failed ending a request; ignored (the response was not affected)`)
   }
 }
 
