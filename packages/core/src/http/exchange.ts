@@ -17,13 +17,18 @@ export interface ExchangeInit {
   log: WaferLogger
 }
 
-/** The reply as the response phase sees and changes it. */
+/**
+ * The reply as the response phase sees and changes it. Adapters set a `LiveResponse`
+ * (response-state.ts), which reads the framework's reply one header at a time; a plain object
+ * is a reply whose every header is given.
+ */
 export interface ResponseState {
   status: number
+  /** Every header. On a `LiveResponse`, reading this takes the whole list from the reply. */
   headers: ResponseHeaders
   /** `undefined` when the filters in this chain did not ask for the body. */
   body: Buffer | undefined
-  /** Set by response patches, so the adapter writes back only what changed. */
+  /** Set by any change, so the adapter writes back only what changed. */
   changed: boolean
   bodyChanged: boolean
 }

@@ -1,4 +1,5 @@
-import type { Exchange, HeaderValue, ResponseHeaders, ResponseHeaderValue } from './exchange.js'
+import type { Exchange, HeaderValue, ResponseHeaderValue, ResponseState } from './exchange.js'
+import { editReplyHeader, replyHeader, replyHeaderNames } from './response-state.js'
 import { fieldValueProblem } from './field-syntax.js'
 import { PRODUCER_HEADERS, replaceResponse, type LocalResponse } from './decision.js'
 import { isRefusal, normalizePath, queryRefusal } from './request-target.js'
@@ -26,6 +27,8 @@ export const enum Field { Method = 0, Path = 1, Query = 2, ClientAddress = 3, Re
 export type Phase = 'request' | 'response'
 
 type AnyHeaders = Record<string, ResponseHeaderValue | undefined>
+/** What a read of a map not available in this phase gives; no header value is a symbol. */
+const NO_MAP: unique symbol = Symbol('no map')
 
 export class FilterCall {
   ex: Exchange | undefined
@@ -52,14 +55,12 @@ export class FilterCall {
     this.#local = undefined
   }
 
-  /** The headers of `map` in this phase, or undefined when it is not available. */
-  headers (map: number, forWrite: boolean): AnyHeaders | undefined {
+  /** A request-side map's headers in this phase, or undefined when it is not available. */
+  #map (map: number, forWrite: boolean): AnyHeaders | undefined {
     const ex = this.ex as Exchange
     switch (map) {
       case HeaderMap.Request:
         return forWrite && this.phase === 'response' ? undefined : ex.headers
-      case HeaderMap.Response:
-        return this.phase === 'response' ? ex.response?.headers : undefined
       case HeaderMap.Local:
         return (this.#local ??= {})
       case HeaderMap.ResponseAdd:
@@ -70,26 +71,43 @@ export class FilterCall {
     }
   }
 
+  /** The reply, in the response phase: read and changed one header at a time (response-state.ts). */
+  #reply (): ResponseState | undefined {
+    return this.phase === 'response' ? this.ex?.response : undefined
+  }
+
+  /** One header of `map`, or NO_MAP when the map is not available (for a write, with `forWrite`). */
+  #value (map: number, name: string, forWrite: boolean): ResponseHeaderValue | undefined | typeof NO_MAP {
+    if (map === HeaderMap.Response) {
+      const res = this.#reply()
+      return res === undefined ? NO_MAP : replyHeader(res, name)
+    }
+    const headers = this.#map(map, forWrite)
+    return headers === undefined ? NO_MAP : headers[name]
+  }
+
   /** A header's value, several values joined with ", ". */
   header (map: number, name: string): string | typeof UNAVAILABLE | typeof NOT_FOUND {
-    const headers = this.headers(map, false)
-    if (headers === undefined) return UNAVAILABLE
-    const v = headers[name]
+    const v = this.#value(map, name, false)
+    if (v === NO_MAP) return UNAVAILABLE
     if (v === undefined) return NOT_FOUND
     return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : v.join(', ')
   }
 
   /** A header's values as Node.js keeps them apart (`set-cookie`), else one value. */
   headerValues (map: number, name: string): readonly string[] | typeof UNAVAILABLE | typeof NOT_FOUND {
-    const headers = this.headers(map, false)
-    if (headers === undefined) return UNAVAILABLE
-    const v = headers[name]
+    const v = this.#value(map, name, false)
+    if (v === NO_MAP) return UNAVAILABLE
     if (v === undefined) return NOT_FOUND
     return typeof v === 'string' ? [v] : typeof v === 'number' ? [String(v)] : v
   }
 
   headerNames (map: number): string[] | typeof UNAVAILABLE {
-    const headers = this.headers(map, false)
+    if (map === HeaderMap.Response) {
+      const res = this.#reply()
+      return res === undefined ? UNAVAILABLE : replyHeaderNames(res)
+    }
+    const headers = this.#map(map, false)
     if (headers === undefined) return UNAVAILABLE
     const names: string[] = []
     for (const name in headers) if (headers[name] !== undefined) names.push(name)
@@ -101,16 +119,16 @@ export class FilterCall {
    * `value` is checked here. Returns 0 or an outcome.
    */
   setHeader (map: number, name: string, value: string, add: boolean): number {
-    const headers = this.headers(map, true)
-    if (headers === undefined) return UNAVAILABLE
+    if (map === HeaderMap.Response ? this.#reply() === undefined : this.#map(map, true) === undefined) return UNAVAILABLE
     const problem = fieldValueProblem(value)
     if (problem !== undefined) return this.#refuse(`the value of header "${name}" ${problem}`)
     if (map === HeaderMap.ResponseAdd && PRODUCER_HEADERS.has(name)) {
       return this.#refuse(`"${name}" cannot be set on the response from the request phase: it describes the reply's body or connection`)
     }
-    const old = headers[name]
     let next: HeaderValue = value
-    if (add && old !== undefined) {
+    // A set does not read the old value: on the reply that would be a call into the framework.
+    const old = add ? this.#value(map, name, true) : undefined
+    if (old !== undefined && old !== NO_MAP) {
       const list = typeof old === 'string' ? [old] : typeof old === 'number' ? [String(old)] : old
       next = name === 'set-cookie' ? [...list, value] : `${list.join(', ')}, ${value}`
     }
@@ -119,9 +137,9 @@ export class FilterCall {
   }
 
   removeHeader (map: number, name: string): number {
-    const headers = this.headers(map, true)
-    if (headers === undefined) return UNAVAILABLE
-    if (headers[name] === undefined) return NOT_FOUND
+    const old = this.#value(map, name, true)
+    if (old === NO_MAP) return UNAVAILABLE
+    if (old === undefined) return NOT_FOUND
     this.#changed(map, name, undefined)
     return 0
   }
@@ -133,10 +151,10 @@ export class FilterCall {
       else ex.setHeader(name, value)
       return
     }
-    const headers = this.headers(map, true) as ResponseHeaders
+    if (map === HeaderMap.Response) return editReplyHeader(ex.response as ResponseState, name, value)
+    const headers = this.#map(map, true) as AnyHeaders
     if (value === undefined) delete headers[name]
     else headers[name] = value
-    if (map === HeaderMap.Response) (ex.response as { changed: boolean }).changed = true
   }
 
   /** A field's value: text, bytes, or UNAVAILABLE. */
@@ -186,8 +204,7 @@ export class FilterCall {
     if (field === Field.ResponseBody && this.phase === 'response' && this.withBody && res !== undefined) {
       res.body = body
       res.bodyChanged = true
-      res.changed = true
-      delete res.headers['content-length']
+      editReplyHeader(res, 'content-length', undefined)
       return 0
     }
     return UNAVAILABLE

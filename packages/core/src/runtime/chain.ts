@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http'
 import { WaferError } from '../errors.js'
+import { errorResponse } from '../http/error-body.js'
 import type { Exchange } from '../http/exchange.js'
 import { CONTINUE, replaceResponse, type Decision, type LocalResponse } from '../http/decision.js'
 import { failureReason, type Filter } from './filter.js'
@@ -154,17 +154,5 @@ function failed (filter: Filter, err: unknown, ex: Exchange, phase: 'request' | 
  */
 export function failureResponse (filter: string, err: unknown): LocalResponse {
   const code = err instanceof WaferError ? err.code : 'WAFER_ERR_INTERNAL'
-  const status = 503
-  return {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify({
-      statusCode: status,
-      code,
-      error: STATUS_CODES[status],
-      message: `Filter "${filter}" failed`,
-      filter,
-      reason: failureReason(code)
-    })
-  }
+  return errorResponse(503, code, `Filter "${filter}" failed`, { filter, reason: failureReason(code) })
 }
