@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
-import { Exchange, normalizeRequestTarget, WaferError, type Chain, type ChainSpec, type Decision, type Generation, type Wafer, type WaferLogger } from '@wafer/core'
+import {
+  DrivenExchange, RequestDriver, RequestHold, requestTarget, WaferError, type Chain, type ChainSpec, type ExchangeInit, type RequestIO,
+  type Wafer, type WaferLogger
+} from '@wafer/core'
 import type { ResolvedOptions } from './options.js'
 import { sendError, sendLocal } from './replies.js'
-import { hasBody, readBody, restream } from './request-body.js'
+import { readBody, restream } from './request-body.js'
 import { RequestLog } from './request-log.js'
 import { captureResponse } from './response-capture.js'
 
@@ -21,33 +24,87 @@ export interface ChainContext {
 /** Where a request keeps its Wafer state; a symbol so it never clashes with other middleware. */
 const kRequest = Symbol('wafer.request')
 
-/** A request's generation, id and logger, shared by every chain it passes (app, router, route). */
-interface RequestState {
-  generation: Generation
-  id: string
-  log: WaferLogger
+/** A request's hold on its generation, with its id and logger, shared by every chain it passes (app, router, route). */
+class ExpressHold extends RequestHold {
+  readonly id: string
+  readonly log: WaferLogger
+
+  constructor (runtime: Wafer, id: string, log: WaferLogger) {
+    super(runtime)
+    this.id = id
+    this.log = log
+  }
 }
 
 /** The parts of Express's request this adapter reads; plain Node.js requests work too. */
-type Req = IncomingMessage & { [kRequest]?: RequestState, baseUrl?: string, originalUrl?: string, ip?: string, app?: { get (setting: string): unknown } }
+type Req = IncomingMessage & { [kRequest]?: ExpressHold, baseUrl?: string, originalUrl?: string, ip?: string, app?: { get (setting: string): unknown } }
+
+/** A request's run through one chain middleware, with the objects the driver's callbacks answer through. */
+class ExpressExchange extends DrivenExchange {
+  readonly req: Req
+  readonly res: ServerResponse
+  readonly next: (err?: unknown) => void
+  /** The body was read: later middleware reads what the filters left. */
+  read = false
+
+  constructor (init: ExchangeInit, chain: Chain, hold: ExpressHold, req: Req, res: ServerResponse, next: (err?: unknown) => void) {
+    super(init, chain, hold)
+    this.req = req
+    this.res = res
+    this.next = next
+  }
+}
 
 /**
  * Binds a request to the runtime's current generation the first time a Wafer middleware sees
  * it, and leaves that generation when the response closes, so a reload never mixes versions
  * within a request: a global chain and a route's chain run on the same one.
  */
-function bind (req: Req, res: ServerResponse, ctx: ChainContext): RequestState | undefined {
+function bind (req: Req, res: ServerResponse, ctx: ChainContext): ExpressHold | undefined {
   const bound = req[kRequest]
   if (bound !== undefined) return bound
   // The client left while earlier middleware ran: 'close' has fired, so nothing would leave.
   if (res.destroyed) return undefined
-  const generation = ctx.runtime.enter()
-  // 'close' fires once the response is done or the client is gone, whichever comes first.
-  res.once('close', () => { generation.leave() })
   const id = ctx.requestId(req)
-  const state = { generation, id, log: new RequestLog(ctx.logger, id) }
-  req[kRequest] = state
-  return state
+  const hold = new ExpressHold(ctx.runtime, id, new RequestLog(ctx.logger, id))
+  hold.watch(res)
+  req[kRequest] = hold
+  return hold
+}
+
+/**
+ * The framework I/O core's request driver runs an Express request with. Response filters run
+ * on whatever reply follows, through `captureResponse`.
+ */
+function expressIO (bodyLimit: number): RequestIO<ExpressExchange> {
+  return {
+    addResponseHeaders: (run, headers) => {
+      for (const name in headers) run.res.setHeader(name, headers[name] as string | string[])
+    },
+    sendLocal: (run, response) => { sendLocal(run.res, response) },
+    syncUrl,
+    headDone: (run, driver) => { driver.body(run) },
+    readBody: (run, driver) => {
+      const req = run.req
+      if (req.readableEnded || !req.readable) {
+        const err = new WaferError('WAFER_ERR_MIDDLEWARE_ORDER', ['@wafer/express',
+          'a filter needs the request body, but earlier middleware already read it; register Wafer before body parsers'])
+        return sendError(run.res, err, run.log, 'The request body was read before the filters that need it')
+      }
+      readBody(req, bodyLimit, (result) => {
+        if ('aborted' in result) return
+        if ('tooLarge' in result) return sendError(run.res, result.tooLarge, run.log)
+        run.read = true
+        driver.withBody(run, result.body)
+      })
+    },
+    proceed: (run) => {
+      // Body parsers after Wafer read what the filters left.
+      if (run.read) restream(run.req, run.body as Buffer)
+      run.next()
+    },
+    fail: (run, err) => { sendError(run.res, err, run.log) }
+  }
 }
 
 /**
@@ -59,15 +116,16 @@ function bind (req: Req, res: ServerResponse, ctx: ChainContext): RequestState |
  */
 export function chainMiddleware (spec: ChainSpec, ctx: ChainContext): WaferHandler {
   const { bodyLimit, responseBodyLimit } = ctx.options
+  const driver = new RequestDriver(expressIO(bodyLimit))
   return function waferChain (request, res, next) {
     const req = request as Req
-    const state = bind(req, res, ctx)
-    if (state === undefined) return
+    const hold = bind(req, res, ctx)
+    if (hold === undefined) return
     let chain: Chain
     try {
-      chain = state.generation.chain(spec)
+      chain = hold.generation.chain(spec)
     } catch (err) {
-      sendError(res, err, state.log)
+      sendError(res, err, hold.log)
       return
     }
     if (chain.filters.length === 0) {
@@ -76,63 +134,18 @@ export function chainMiddleware (spec: ChainSpec, ctx: ChainContext): WaferHandl
     }
     const url = requestUrl(req)
     // Filters see the target in normal form or not at all (the rule is core's request-target.ts).
-    const target = normalizeRequestTarget(url)
-    if (typeof target !== 'string') {
-      const quoted = JSON.stringify(url.length > 200 ? `${url.slice(0, 200)}...` : url)
-      return sendError(res, new WaferError('WAFER_ERR_BAD_REQUEST_TARGET', [quoted, target.refused]), state.log)
-    }
-    const ex = new Exchange({
-      id: state.id,
-      method: req.method ?? 'GET',
-      url,
-      headers: req.headers,
-      remoteAddress: req.ip ?? req.socket?.remoteAddress ?? '',
-      log: state.log
-    })
+    const target = requestTarget(url)
+    if (typeof target !== 'string') return sendError(res, target, hold.log)
+    const run = new ExpressExchange({ id: hold.id, method: req.method ?? 'GET', url, headers: req.headers, remoteAddress: req.ip ?? req.socket?.remoteAddress ?? '', log: hold.log },
+      chain, hold, req, res, next)
     // A normalised target reaches the routes after Wafer as a rewrite would (syncUrl).
     if (target !== url) {
       const q = target.indexOf('?')
-      ex.setTarget(q === -1 ? target : target.slice(0, q), q === -1 ? '' : target.slice(q + 1))
+      run.setTarget(q === -1 ? target : target.slice(0, q), q === -1 ? '' : target.slice(q + 1))
     }
-    if (chain.hasResponsePhase) captureResponse(res, chain, ex, responseBodyLimit)
-
-    const bodyPhase = (): void => {
-      if (chain.bodyStart >= chain.filters.length) return next()
-      if (!hasBody(req)) return settle(chain.runRequest(ex, chain.bodyStart), req, res, ex, next)
-      if (req.readableEnded || !req.readable) {
-        const err = new WaferError('WAFER_ERR_MIDDLEWARE_ORDER', ['@wafer/express',
-          'a filter needs the request body, but earlier middleware already read it; register Wafer before body parsers'])
-        return sendError(res, err, state.log, 'The request body was read before the filters that need it')
-      }
-      readBody(req, bodyLimit, (result) => {
-        if ('aborted' in result) return
-        if ('tooLarge' in result) return sendError(res, result.tooLarge, state.log)
-        ex.body = result.body
-        settle(chain.runRequest(ex, chain.bodyStart), req, res, ex, () => {
-          // Body parsers after Wafer read what the filters left.
-          restream(req, ex.body ?? result.body)
-          next()
-        })
-      })
-    }
-    settle(chain.runRequest(ex, 0, chain.bodyStart), req, res, ex, bodyPhase)
+    if (chain.hasResponsePhase) captureResponse(res, chain, run, responseBodyLimit)
+    driver.start(run)
   }
-}
-
-/** Continues with `then` after filters that continued, or answers for a filter that responded. */
-function settle (result: Decision | Promise<Decision>, req: Req, res: ServerResponse, ex: Exchange, then: () => void): void {
-  const next = (d: Decision): void => {
-    const add = ex.responseHeaders
-    if (add !== undefined) {
-      for (const name in add) res.setHeader(name, add[name] as string | string[])
-      ex.responseHeaders = undefined
-    }
-    if (d.respond) return sendLocal(res, d.response)
-    if (!syncUrl(req, res, ex)) return
-    then()
-  }
-  if (result instanceof Promise) result.then(next, (err: unknown) => { sendError(res, err, ex.log) })
-  else next(result)
 }
 
 /**
@@ -166,14 +179,14 @@ function pathOf (url: string): string {
  * which route matches). Under a mount path the rewrite must stay under it: Express restores
  * the mount prefix when the request leaves the router. Returns false after answering if not.
  */
-function syncUrl (req: Req, res: ServerResponse, ex: Exchange): boolean {
-  if (!ex.pathChanged && !ex.queryChanged) return true
+function syncUrl (run: ExpressExchange): boolean {
+  const req = run.req
   const base = req.baseUrl ?? ''
-  const query = ex.query === '' ? '' : `?${ex.query}`
+  const query = run.query === '' ? '' : `?${run.query}`
   if (base === '') {
-    req.url = ex.url
-  } else if (ex.path === base || ex.path.startsWith(`${base}/`)) {
-    const url = (ex.path.slice(base.length) || '/') + query
+    req.url = run.url
+  } else if (run.path === base || run.path.startsWith(`${base}/`)) {
+    const url = (run.path.slice(base.length) || '/') + query
     // At the mount path itself the router added a "/" that it removes again when next() is
     // called. Express 5's router removes it only if req.url is still the root; Express 4's
     // removes the first character of whatever req.url is, so give it one more "/" to take.
@@ -181,16 +194,14 @@ function syncUrl (req: Req, res: ServerResponse, ex: Exchange): boolean {
     req.url = strips ? `/${url}` : url
   } else {
     const err = new WaferError('WAFER_ERR_MIDDLEWARE_ORDER', ['@wafer/express',
-      `a filter rewrote the path to ${ex.path}, outside ${base}, where this chain is mounted; run path-rewriting chains with app.use() at the top level`])
-    sendError(res, err, ex.log, 'A filter rewrote the path outside the router it runs in')
+      `a filter rewrote the path to ${run.path}, outside ${base}, where this chain is mounted; run path-rewriting chains with app.use() at the top level`])
+    sendError(run.res, err, run.log, 'A filter rewrote the path outside the router it runs in')
     return false
   }
   // Express 5 parses req.query from req.url on each access; Express 4 parsed it once, before Wafer.
-  if (ex.queryChanged && Object.getOwnPropertyDescriptor(req, 'query')?.writable === true) {
+  if (run.queryChanged && Object.getOwnPropertyDescriptor(req, 'query')?.writable === true) {
     const parser = req.app?.get('query parser fn')
-    ;(req as { query?: unknown }).query = typeof parser === 'function' ? parser(ex.query) : parseQuery(ex.query)
+    ;(req as { query?: unknown }).query = typeof parser === 'function' ? parser(run.query) : parseQuery(run.query)
   }
-  ex.pathChanged = false
-  ex.queryChanged = false
   return true
 }

@@ -2,14 +2,6 @@ import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { WaferError } from '@wafer/core'
 
-/** Whether the request carries a body, by the rules body parsers use (type-is `hasBody`). */
-export function hasBody (req: IncomingMessage): boolean {
-  const h = req.headers
-  if (h['transfer-encoding'] !== undefined) return true
-  const len = h['content-length']
-  return len !== undefined && len !== '0'
-}
-
 /** What reading the body came to: the bytes, a body over the limit, or a client that went away. */
 export type BodyResult = { body: Buffer } | { tooLarge: WaferError } | { aborted: true }
 

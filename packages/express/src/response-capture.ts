@@ -1,8 +1,22 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import { WaferError, type Chain, type Exchange, type ResponseState } from '@wafer/core'
-import { errorResponse } from './replies.js'
+import { errorReply, LiveResponse, runResponsePhase, WaferError, type Chain, type Exchange, type ReplyAccess, type ResponseHeaders, type ResponseState } from '@wafer/core'
 
 type Callback = (err?: Error | null) => void
+
+/** A Node.js reply as the response phase reads and changes it, one header at a time. */
+export const nodeReply: ReplyAccess<ServerResponse> = {
+  header: (res, name) => res.getHeader(name),
+  headers: (res) => res.getHeaders() as ResponseHeaders,
+  setHeader: (res, name, value) => { res.setHeader(name, value) },
+  removeHeader: (res, name) => { res.removeHeader(name) },
+  setStatus: (res, status) => {
+    if (res.statusCode === status) return
+    res.statusCode = status
+    // A changed status gets its own reason phrase.
+    res.statusMessage = ''
+  }
+}
+
 type Chunk = string | Uint8Array
 
 /**
@@ -51,24 +65,17 @@ export function captureResponse (res: ServerResponse, chain: Chain, ex: Exchange
     }
   }
 
-  /** Runs the response filters, writes back what they changed, then continues with `then`. */
+  /** Runs the response filters (core writes back what they changed), then continues with `then`. */
   const run = (body: Buffer | undefined, then: () => void): void => {
-    const state: ResponseState = { status: res.statusCode, headers: res.getHeaders(), body, changed: false, bodyChanged: false }
-    ex.response = state
-    const done = (): void => {
-      writeBack(res, state)
-      if (state.bodyChanged) replace(state.body ?? Buffer.alloc(0))
-      else then()
-    }
-    let result: void | Promise<void>
-    try {
-      result = chain.runResponse(ex)
-    } catch (err) {
-      fail(err)
-      return
-    }
-    if (result instanceof Promise) result.then(done, fail)
-    else done()
+    ex.response = new LiveResponse(nodeReply, res, res.statusCode, body)
+    runResponsePhase(chain, ex, {
+      responded: () => {
+        const state = ex.response as ResponseState
+        if (state.bodyChanged) replace(state.body ?? Buffer.alloc(0))
+        else then()
+      },
+      responseFailed: (_ex, err) => { fail(err) }
+    })
   }
 
   /** The chain runner answers filter failures itself; this is for a fault in Wafer. */
@@ -78,7 +85,7 @@ export function captureResponse (res: ServerResponse, chain: Chain, ex: Exchange
   }
 
   const failWith = (err: WaferError): void => {
-    const response = errorResponse(err)
+    const response = errorReply(err)
     for (const name of res.getHeaderNames()) res.removeHeader(name)
     res.statusCode = response.status
     res.statusMessage = ''
@@ -243,24 +250,4 @@ function recordHead (res: ServerResponse, statusCode: number, reason: unknown, h
   for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
     if (value !== undefined) res.setHeader(name, value)
   }
-}
-
-/**
- * Applies what the response filters changed: the status, and headers they set or removed. A
- * body they replaced is sent by the caller; an `etag` computed for the old body goes with it.
- */
-function writeBack (res: ServerResponse, state: ResponseState): void {
-  if (!state.changed) return
-  if (res.statusCode !== state.status) {
-    res.statusCode = state.status
-    res.statusMessage = ''
-  }
-  const before = res.getHeaders()
-  for (const name of Object.keys(before)) {
-    if (state.headers[name] === undefined) res.removeHeader(name)
-  }
-  for (const [name, value] of Object.entries(state.headers)) {
-    if (value !== undefined && before[name] !== value) res.setHeader(name, value)
-  }
-  if (state.bodyChanged && before.etag !== undefined && state.headers.etag === before.etag) res.removeHeader('etag')
 }

@@ -1,6 +1,5 @@
-import { STATUS_CODES } from 'node:http'
 import replyFrom from '@fastify/reply-from'
-import { WaferError, type Wafer } from '@wafer/core'
+import { errorBody, JSON_ERROR_TYPE, WaferError, type Wafer } from '@wafer/core'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods, RouteHandlerMethod } from 'fastify'
 import { routeChainName, type ConfigData } from './config-reload.js'
 import { generationOf } from './hooks.js'
@@ -131,8 +130,7 @@ function proxy (route: ConfigRoute, request: FastifyRequest, reply: FastifyReply
 
 /** The JSON error shape Fastify uses, without internal addresses (those are in the log line). */
 function sendError (reply: FastifyReply, status: number, code: string, message: string): void {
-  reply.code(status).header('content-type', 'application/json; charset=utf-8')
-    .send(JSON.stringify({ statusCode: status, code, error: STATUS_CODES[status], message }))
+  reply.code(status).header('content-type', JSON_ERROR_TYPE).send(errorBody(status, code, message))
 }
 
 /**

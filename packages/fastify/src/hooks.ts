@@ -1,26 +1,47 @@
 import { parse as parseQuery } from 'node:querystring'
 import { Readable } from 'node:stream'
-import { Exchange, normalizeRequestTarget, WaferError, type Chain, type ChainSpec, type Decision, type Generation, type LocalResponse, type Wafer } from '@wafer/core'
+import {
+  DrivenExchange, RequestDriver, RequestHold, requestTarget, WaferError, type Chain, type ChainSpec, type ExchangeInit, type RequestIO, type ResponseIO,
+  type Generation, type ReplyAccess, type ResponseHeaders, type Wafer
+} from '@wafer/core'
 import type {
   FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler, onSendHookHandler, preParsingHookHandler
 } from 'fastify'
 
-/** Where the plugin keeps a request's state; a symbol so it never clashes with user decorations. */
+/** Where the plugin keeps a request's run; a symbol so it never clashes with user decorations. */
 export const kExchange = Symbol('wafer.exchange')
 
-/** A request's Exchange and the chain of the generation it entered, used by every later hook. */
-interface RequestState {
-  ex: Exchange
-  chain: Chain
-  generation: Generation
+type Done = (err?: Error | null, value?: unknown) => void
+type WithExchange = FastifyRequest & { [kExchange]: FastifyExchange | null }
+
+/**
+ * A request's run through its route's chain, with the Fastify objects the hooks answer
+ * through. Each hook leaves its `done` (and payload) here for the driver's callbacks, so a
+ * request costs no closure in the hooks.
+ */
+class FastifyExchange extends DrivenExchange {
+  readonly request: FastifyRequest
+  readonly reply: FastifyReply
+  /** The continuation of the hook in progress. */
+  done: Done = noop
+  /** What the hook in progress received: the request stream (preParsing) or the reply payload (onSend). */
+  payload: unknown = undefined
+  /** preParsing read the body: the route parses what the filters left. */
+  read = false
+
+  constructor (init: ExchangeInit, chain: Chain, hold: RequestHold, request: FastifyRequest, reply: FastifyReply) {
+    super(init, chain, hold)
+    this.request = request
+    this.reply = reply
+  }
 }
-type WithExchange = FastifyRequest & { [kExchange]: RequestState | null }
+
+function noop (): void {}
 
 /** The generation a request entered, if a chain runs on its route. */
 export function generationOf (request: FastifyRequest): Generation | undefined {
-  return (request as WithExchange)[kExchange]?.generation
+  return (request as WithExchange)[kExchange]?.hold.generation
 }
-type Done = (err?: Error | null, value?: unknown) => void
 
 export interface ChainHooks {
   onRequest: onRequestHookHandler
@@ -28,135 +49,107 @@ export interface ChainHooks {
   onSend: onSendHookHandler
 }
 
+/** A Fastify reply as the response phase reads and changes it, one header at a time. */
+const fastifyReply: ReplyAccess<FastifyExchange> = {
+  header: (run, name) => run.reply.getHeader(name),
+  headers: (run) => run.reply.getHeaders() as ResponseHeaders,
+  setHeader: (run, name, value) => {
+    // reply.header() appends to a set-cookie already there; the filters' value is the whole list.
+    if (name === 'set-cookie') run.reply.removeHeader(name)
+    run.reply.header(name, value)
+  },
+  removeHeader: (run, name) => { run.reply.removeHeader(name) },
+  setStatus: (run, status) => { run.reply.code(status) }
+}
+
+/** The response phase in onSend: the reply's headers one at a time, the payload replaced when the filters replaced the body. */
+const responseIO: ResponseIO<FastifyExchange> = {
+  reply: fastifyReply,
+  responded: (run) => {
+    const res = run.response
+    run.done(null, res?.bodyChanged === true ? res.body : run.payload)
+  },
+  responseFailed: (run, err) => { run.done(err as Error) }
+}
+
 /**
- * The Fastify hooks that run a route's chain. Each request enters the runtime's current
- * generation in onRequest and leaves it when its response closes, so a reload never mixes
- * versions within a request. Filters before the first body-needing one run in onRequest,
- * before Fastify reads the body; the rest run in preParsing once the body is read (up to the
- * route's bodyLimit), and hand Fastify the possibly rewritten body to parse. Response-phase
- * filters run in onSend.
+ * The Fastify hooks that run a route's chain through core's request driver. Each request
+ * enters the runtime's current generation in onRequest and leaves it when its response
+ * closes, so a reload never mixes versions within a request. Filters before the first
+ * body-needing one run in onRequest, before Fastify reads the body; the rest run in preParsing
+ * once the body is read (up to the route's bodyLimit), and hand Fastify the possibly
+ * rewritten body to parse. Response-phase filters run in onSend.
  */
 export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, responseBodyLimit: number): ChainHooks {
+  const io: RequestIO<FastifyExchange> = {
+    addResponseHeaders: (run, headers) => { run.reply.headers(headers) },
+    sendLocal: (run, response) => { run.reply.code(response.status).headers(response.headers).send(response.body ?? '') },
+    syncUrl: (run) => {
+      // Makes a rewritten path or query visible to the route (`request.url`, `request.query`).
+      run.request.raw.url = run.url
+      if (run.queryChanged) (run.request as { query: unknown }).query = parseQuery(run.query)
+      return true
+    },
+    headDone: (run) => { run.done() },
+    readBody: (run, driver) => {
+      readBody(run.payload as Readable, bodyLimit, () => new WaferError('WAFER_ERR_BODY_TOO_LARGE', [bodyLimit]), (err, body) => {
+        if (err !== null) return run.done(err)
+        run.read = true
+        driver.withBody(run, body)
+      })
+    },
+    // The route parses what the filters leave, which may be a replaced body.
+    proceed: (run) => { run.done(null, run.read ? Readable.from([run.body as Buffer]) : run.payload) },
+    fail: (run, err) => { run.done(err as Error) }
+  }
+  const driver = new RequestDriver(io, responseIO)
+
   const onRequest = function waferOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     // Filters see the target in normal form or not at all (docs/config.md, "What the gateway forwards").
-    const url = normalizeRequestTarget(request.url)
-    if (typeof url !== 'string') return done(badTarget(request.url, url.refused))
+    const url = requestTarget(request.url)
+    if (typeof url !== 'string') return done(url)
     if (url !== request.url) request.raw.url = url
-    const generation: Generation = wafer.enter()
-    // 'close' fires once the response is done or the client is gone, whichever comes first.
-    reply.raw.once('close', () => { generation.leave() })
+    const hold = new RequestHold(wafer)
+    hold.watch(reply.raw)
     let chain: Chain
     try {
-      chain = generation.chain(spec)
+      chain = hold.generation.chain(spec)
     } catch (err) {
       done(err as Error)
       return
     }
-    const ex = new Exchange({
-      id: String(request.id),
-      method: request.method,
-      url,
-      headers: request.headers,
-      remoteAddress: request.ip,
-      log: request.log
-    })
-    ;(request as WithExchange)[kExchange] = { ex, chain, generation }
-    settle(chain.runRequest(ex, 0, chain.bodyStart), request, reply, ex, done as Done)
+    const run = new FastifyExchange({ id: String(request.id), method: request.method, url, headers: request.headers, remoteAddress: request.ip, log: request.log },
+      chain, hold, request, reply)
+    ;(request as WithExchange)[kExchange] = run
+    run.done = done as Done
+    driver.start(run)
   }
 
   const preParsing = function waferPreParsing (request: FastifyRequest, reply: FastifyReply, payload: Readable, done: Done): void {
-      const state = (request as WithExchange)[kExchange]
-      if (state == null || reply.sent || state.chain.bodyStart >= state.chain.filters.length) return done(null, payload)
-      const { ex, chain } = state
-      if (!hasBody(request)) {
-        settle(chain.runRequest(ex, chain.bodyStart), request, reply, ex, done, payload)
-        return
-      }
-      readBody(payload as Readable, bodyLimit, () => new WaferError('WAFER_ERR_BODY_TOO_LARGE', [bodyLimit]), (err, body) => {
-        if (err !== null) return done(err)
-        ex.body = body
-        // The route parses what the filters leave, which may be a replaced body.
-        settle(chain.runRequest(ex, chain.bodyStart), request, reply, ex, done, () => Readable.from([ex.body as Buffer]))
-      })
-    }
+    const run = (request as WithExchange)[kExchange]
+    if (run == null || reply.sent) return done(null, payload)
+    run.done = done
+    run.payload = payload
+    driver.body(run)
+  }
 
-  const onSend = function waferOnSend (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: Done): void {
-      const state = (request as WithExchange)[kExchange]
-      if (state == null) return done(null, payload)
-      const { ex, chain } = state
-      const needs = chain.responsePhaseFor(ex.reached)
-      if (needs === 'none') return done(null, payload)
-      const run = (body: Buffer | undefined): void => {
-        ex.response = { status: reply.statusCode, headers: reply.getHeaders(), body, changed: false, bodyChanged: false }
-        const result = chain.runResponse(ex)
-        if (result instanceof Promise) result.then(() => writeBack(reply, ex, payload, done), done)
-        else writeBack(reply, ex, payload, done)
-      }
-      if (needs === 'headers') return run(undefined)
-      payloadBytes(payload, responseBodyLimit, (err, body) => {
-        if (err !== null) return done(err)
-        // The stream was consumed: from here on the buffered copy is the payload.
-        payload = body
-        run(body)
-      })
-    }
+  const onSend = function waferOnSend (request: FastifyRequest, _reply: FastifyReply, payload: unknown, done: Done): void {
+    const run = (request as WithExchange)[kExchange]
+    if (run == null) return done(null, payload)
+    const needs = driver.responseNeeds(run)
+    if (needs === 'none') return done(null, payload)
+    run.done = done
+    run.payload = payload
+    if (needs === 'headers') return driver.respond(run, run.reply.statusCode, undefined)
+    payloadBytes(payload, responseBodyLimit, (err, body) => {
+      if (err !== null) return done(err)
+      // The stream was consumed: from here on the buffered copy is the payload.
+      run.payload = body
+      driver.respond(run, run.reply.statusCode, body)
+    })
+  }
 
   return { onRequest, preParsing: preParsing as unknown as preParsingHookHandler, onSend: onSend as unknown as onSendHookHandler }
-}
-
-function badTarget (url: string, reason: string): WaferError {
-  return new WaferError('WAFER_ERR_BAD_REQUEST_TARGET', [JSON.stringify(url.length > 200 ? `${url.slice(0, 200)}...` : url), reason])
-}
-
-function settle (result: Decision | Promise<Decision>, request: FastifyRequest, reply: FastifyReply, ex: Exchange,
-  done: Done, payload?: unknown): void {
-  const next = (d: Decision): void => {
-    if (ex.responseHeaders !== undefined) {
-      reply.headers(ex.responseHeaders)
-      ex.responseHeaders = undefined
-    }
-    if (d.respond) return sendLocal(reply, d.response)
-    syncUrl(request, ex)
-    if (payload === undefined) done()
-    else done(null, typeof payload === 'function' ? (payload as () => unknown)() : payload)
-  }
-  if (result instanceof Promise) result.then(next, done)
-  else next(result)
-}
-
-/** Makes a rewritten path or query visible to the route (`request.url`, `request.query`). */
-function syncUrl (request: FastifyRequest, ex: Exchange): void {
-  if (!ex.pathChanged && !ex.queryChanged) return
-  request.raw.url = ex.url
-  if (ex.queryChanged) (request as { query: unknown }).query = parseQuery(ex.query)
-  ex.pathChanged = false
-  ex.queryChanged = false
-}
-
-/** Answers with a filter's response; no later filter or the route runs. */
-function sendLocal (reply: FastifyReply, response: LocalResponse): void {
-  reply.code(response.status).headers(response.headers).send(response.body ?? '')
-}
-
-function writeBack (reply: FastifyReply, ex: Exchange, payload: unknown, done: Done): void {
-  const res = ex.response
-  if (res === undefined || !res.changed) return done(null, payload)
-  reply.code(res.status)
-  const before = reply.getHeaders()
-  for (const name of Object.keys(before)) {
-    if (res.headers[name] === undefined) reply.removeHeader(name)
-  }
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value !== undefined && before[name] !== value) reply.header(name, value)
-  }
-  done(null, res.bodyChanged ? res.body : payload)
-}
-
-function hasBody (request: FastifyRequest): boolean {
-  const h = request.headers
-  if (h['transfer-encoding'] !== undefined) return true
-  const len = h['content-length']
-  return len !== undefined && len !== '0'
 }
 
 function readBody (stream: Readable, limit: number, tooLarge: () => Error, cb: (err: Error | null, body: Buffer) => void): void {

@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { STATUS_CODES } from 'node:http'
 import { isIPv4, isIPv6 } from 'node:net'
-import { WaferError, type ReloadReport, type ResolvedConfig } from '@wafer/core'
+import { errorBody, JSON_ERROR_TYPE, WaferError, type ReloadReport, type ResolvedConfig } from '@wafer/core'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { GatewayMetrics } from './metrics.js'
 
@@ -127,5 +126,5 @@ function digest (text: string): Buffer {
 
 function refuse (reply: FastifyReply, err: WaferError): FastifyReply {
   reply.log.warn({ code: err.code }, err.message)
-  return reply.code(err.statusCode).send({ statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode], message: err.message })
+  return reply.code(err.statusCode).type(JSON_ERROR_TYPE).send(errorBody(err.statusCode, err.code, err.message))
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import { loadConfig, MemoryStore, WaferError, type GatewayConfig, type KvStore, type ReloadReport, type ResolvedConfig } from '@wafer/core'
+import { errorBody, loadConfig, MemoryStore, WaferError, type GatewayConfig, type KvStore, type ReloadReport, type ResolvedConfig } from '@wafer/core'
 import { RedisStore } from '@wafer/redis-store'
 import wafer from '@wafer/fastify'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
@@ -145,18 +145,17 @@ function stateStore (config: ResolvedConfig, log: FastifyBaseLogger, metrics: Ga
 /** Like Fastify's default client error handler, but the 431 names the limit and carries a code. */
 function clientError (err: Error & { code?: string }, socket: Socket, headerLimit: number): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
+  let json = errorBody(400, undefined, 'Client Error')
   let status = 400
-  let body: Record<string, unknown> = { statusCode: 400, error: STATUS_CODES[400], message: 'Client Error' }
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     const e = new WaferError('WAFER_ERR_HEADERS_TOO_LARGE', [headerLimit])
     status = 431
-    body = { statusCode: 431, code: e.code, error: STATUS_CODES[431], message: e.message }
+    json = errorBody(431, e.code, e.message)
   } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     status = 408
-    body = { statusCode: 408, error: STATUS_CODES[408], message: 'Client Timeout' }
+    json = errorBody(408, undefined, 'Client Timeout')
   }
   if (socket.writable) {
-    const json = JSON.stringify(body)
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${json}`)
   }
   socket.destroy(err)
