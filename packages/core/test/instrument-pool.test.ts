@@ -16,6 +16,14 @@ test('modules instrumented on workers, several at once, are the bytes instrument
   }
 })
 
+test('the budget entries cross to the worker: the bytes instrumentModule gives with them', async () => {
+  const bytes = readFileSync(exampleFilter('rate-limit'))
+  const options = { fuel: true, budgetEntries: ['wafer_on_request', 'wafer_init', '_start'] }
+  const offThread = await instrumentOffThread(bytes, options)
+  assert.deepEqual(Buffer.from(offThread), Buffer.from((await instrumentModule(bytes, options)).bytes))
+  assert.notDeepEqual(Buffer.from(offThread), Buffer.from(await instrumentOffThread(bytes, { fuel: true })))
+})
+
 test('a module the instrumenter refuses rejects with its message, and the pool keeps working', async () => {
   await assert.rejects(instrumentOffThread(Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 99]), { fuel: true }), { message: 'not a valid WebAssembly module' })
   await assert.rejects(instrumentOffThread(readFileSync(fixture('two-pages')), { fuel: false, memoryPages: 1 }), /starts at 2 pages .* cap of 1 pages/)

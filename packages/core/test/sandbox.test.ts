@@ -6,9 +6,10 @@ import {
   fuelBudget, fuelExhausted, fuelRemaining, fuelUsed, instrumentModule, isMetered, setFuel, FUEL_EXPORTS
 } from '../src/sandbox/index.ts'
 import { exampleFilter, fixture, root } from '../../../test/support/index.ts'
+import { NATIVE_BUDGET_ENTRIES } from '../src/abi/native/instance.ts'
 import { browserHeaders, callIsolated, enter, Guest, PAGE, read, requestInput, resume, wat } from './sandbox-guest.ts'
 
-const metered = async (path: string, options: { startFuel?: number, memoryPages?: number } = {}): Promise<Uint8Array<ArrayBuffer>> =>
+const metered = async (path: string, options: { startFuel?: number, memoryPages?: number, budgetEntries?: readonly string[] } = {}): Promise<Uint8Array<ArrayBuffer>> =>
   (await instrumentModule(read(path), { fuel: true, ...options })).bytes
 
 const BIG = fuelBudget(10_000_000_000)
@@ -163,6 +164,10 @@ for (const { name, steps } of scenarios) {
     assert.equal(isMetered(guest.exports), true)
     const instrumented = play(guest, steps, BIG)
     assert.deepEqual(instrumented, plain)
+    // With budget entries the budget is set once, and each entry starts it again.
+    const entries = new Guest(await metered(exampleFilter(name), { budgetEntries: NATIVE_BUDGET_ENTRIES }))
+    setFuel(entries.exports, BIG)
+    assert.deepEqual(play(entries, steps), plain)
     // Each scenario reaches more than the trivial path: some call produces output.
     assert.ok(plain.some((o) => o.output !== undefined), 'the scenario exercises a change or a response')
   })
@@ -361,13 +366,13 @@ async function surface (bytes: Uint8Array<ArrayBuffer>): Promise<{ exports: stri
   }
 }
 
-test('every fixture and example instruments to a valid module with the same imports and exports, plus the fuel ones', async () => {
+test('every fixture and example instruments to a valid module with the same imports and exports, plus the fuel ones, with and without budget entries', async () => {
   const paths = readdirSync(join(root, 'test/fixtures/build')).filter((f) => f.endsWith('.wasm')).map((f) => join(root, 'test/fixtures/build', f))
   paths.push(...['request-id', 'auth', 'rewrite', 'rate-limit'].map(exampleFilter))
   assert.ok(paths.length > 30)
-  for (const path of paths) {
+  for (const [path, budgetEntries] of paths.flatMap((p) => [[p, []], [p, NATIVE_BUDGET_ENTRIES]] as const)) {
     const before = await surface(read(path))
-    const bytes = await metered(path)
+    const bytes = await metered(path, { budgetEntries })
     assert.ok(WebAssembly.validate(bytes), path)
     const after = await surface(bytes)
     assert.deepEqual(after.imports, before.imports, path)

@@ -11,12 +11,21 @@ export const FUEL_EXPORTS = {
   set: 'wafer_fuel_set'
 } as const
 
+/**
+ * The custom section that names the budget entries a module was instrumented with: a JSON array
+ * of export names, sorted. Present only when there are some; budget.ts reads it on the host side.
+ */
+export const BUDGET_ENTRIES_SECTION = 'wafer.fuel.entries'
+
 // Internal names for what the pass adds. `$` does not occur in names binaryen reads from a
 // binary without a name section, and a clash is checked for anyway.
 const FUEL = 'wafer$fuel'
 const EXHAUSTED = 'wafer$fuel_exhausted'
 const SET = 'wafer$fuel_set'
 const EXIT = 'wafer$exit'
+const BUDGET = 'wafer$fuel_budget'
+/** Prefix of a budget entry's wrapper, followed by the name of the function it calls. */
+const ENTRY = 'wafer$entry$'
 
 /**
  * Bytes of memory.copy / memory.fill / memory.init per unit of fuel. These are the only
@@ -44,9 +53,14 @@ export const BULK_BYTES_PER_FUEL = 16
  * loops, loaded on entry, stored on every exit and before each call to a function that touches
  * the counter, and reloaded after such a call. A charge that takes the counter below zero
  * stores it, sets `wafer_fuel_exhausted` to 1 and executes `unreachable`.
+ *
+ * `wafer_fuel_set(n)` sets the counter to n and clears the exhausted flag. With `budgetEntries`
+ * it also keeps n as the instance's budget (initially 0), and each export named there starts a
+ * new budget: see addBudgetEntries.
  */
-export function addFuelMetering (binaryen: Binaryen, kinds: ExpressionKinds, mod: Module, startFuel: number): void {
-  for (const name of [FUEL, EXHAUSTED]) {
+export function addFuelMetering (binaryen: Binaryen, kinds: ExpressionKinds, mod: Module, startFuel: number, budgetEntries: readonly string[]): void {
+  const entries = budgetEntries.length > 0
+  for (const name of entries ? [FUEL, EXHAUSTED, BUDGET] : [FUEL, EXHAUSTED]) {
     if (mod.getGlobal(name) !== 0) throw new Error(`the module already defines a global named ${name}`)
   }
   if (mod.getFunction(SET) !== 0) throw new Error(`the module already defines a function named ${SET}`)
@@ -60,13 +74,52 @@ export function addFuelMetering (binaryen: Binaryen, kinds: ExpressionKinds, mod
   for (const [name, f] of plan.functions) {
     if (f.mode !== 'none') new FunctionMeter(binaryen, kinds, mod, name, f, plan).run()
   }
+  if (entries) mod.addGlobal(BUDGET, binaryen.i64, true, i64Const(mod, 0))
   mod.addFunction(SET, binaryen.createType([binaryen.i64]), binaryen.none, [], mod.block(null, [
     mod.global.set(FUEL, mod.local.get(0, binaryen.i64)),
+    ...(entries ? [mod.global.set(BUDGET, mod.local.get(0, binaryen.i64))] : []),
     mod.global.set(EXHAUSTED, mod.i32.const(0))
   ], binaryen.none))
+  if (entries) addBudgetEntries(binaryen, mod, budgetEntries)
   mod.addGlobalExport(FUEL, FUEL_EXPORTS.fuel)
   mod.addGlobalExport(EXHAUSTED, FUEL_EXPORTS.exhausted)
   mod.addFunctionExport(SET, FUEL_EXPORTS.set)
+}
+
+/**
+ * Points each function export named in `entries` at a wrapper that starts a new budget and
+ * then calls what the export named: `wafer_fuel = budget; wafer_fuel_exhausted = 0; call f`,
+ * before f charges anything. Runs after the metering, so f is planned as the root it was and
+ * the wrapper's own few instructions are not charged. Only the export reaches the wrapper:
+ * internal calls, tables, ref.func and other exports still reach f itself, so the guest cannot
+ * refill its own counter by calling one of its entries. Names that are not function exports
+ * are skipped: the host cannot call them. The section BUDGET_ENTRIES_SECTION records `entries`
+ * for the host (all of them: one the module does not export is never called).
+ */
+function addBudgetEntries (binaryen: Binaryen, mod: Module, entries: readonly string[]): void {
+  const wrappers = new Map<string, string>()
+  for (const name of entries) {
+    const ref = mod.getExport(name)
+    if (ref === 0) continue
+    const target = binaryen.getExportInfo(ref)
+    if (target.kind !== binaryen.ExternalFunction) continue
+    let wrapper = wrappers.get(target.value)
+    if (wrapper === undefined) {
+      wrapper = `${ENTRY}${target.value}`
+      if (mod.getFunction(wrapper) !== 0) throw new Error(`the module already defines a function named ${wrapper}`)
+      const f = binaryen.getFunctionInfo(mod.getFunction(target.value))
+      const args = binaryen.expandType(f.params).map((type, i) => mod.local.get(i, type))
+      mod.addFunction(wrapper, f.params, f.results, [], mod.block(null, [
+        mod.global.set(FUEL, mod.global.get(BUDGET, binaryen.i64)),
+        mod.global.set(EXHAUSTED, mod.i32.const(0)),
+        mod.call(target.value, args, f.results)
+      ], f.results))
+      wrappers.set(target.value, wrapper)
+    }
+    mod.removeExport(name)
+    mod.addFunctionExport(wrapper, name)
+  }
+  mod.addCustomSection(BUDGET_ENTRIES_SECTION, new TextEncoder().encode(JSON.stringify(entries)))
 }
 
 function i64Const (mod: Module, n: number): number {

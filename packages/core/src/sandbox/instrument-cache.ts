@@ -5,7 +5,7 @@ import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { InstrumentOptions } from './instrument.js'
+import { resolveInstrumentOptions, type InstrumentOptions, type ResolvedInstrumentOptions } from './instrument-options.js'
 import { instrumentOffThread } from './instrument-pool.js'
 
 export interface InstrumentCachedOptions {
@@ -16,7 +16,8 @@ export interface InstrumentCachedOptions {
 /**
  * Instrumented modules kept on disk, so a restart (or another process: a cluster worker, a
  * test file) does not load binaryen.js (15 MB, hundreds of ms) and re-run the pass for a module
- * it has already seen. The key covers the module's bytes, the options, every source file the
+ * it has already seen. The key covers the module's bytes, the options (resolved: the budget
+ * entries sorted, defaults filled in, so equal options share an entry), every source file the
  * instrumenter is built from (instrumenterVersion) and the binaryen version: a changed
  * instrumenter never reads an old result.
  *
@@ -26,8 +27,9 @@ export interface InstrumentCachedOptions {
  * Instrumenting runs on a worker thread (instrument-pool.ts).
  */
 export async function instrumentCached (bytes: Uint8Array, options: InstrumentOptions, hooks: InstrumentCachedOptions = {}): Promise<Uint8Array> {
+  const resolved = resolveInstrumentOptions(options)
   const dir = cacheDir()
-  const file = dir === undefined ? undefined : join(dir, `${entryKey(bytes, options)}.wasm`)
+  const file = dir === undefined ? undefined : join(dir, `${entryKey(bytes, resolved)}.wasm`)
   if (file !== undefined) {
     try {
       const cached = await readFile(file)
@@ -37,7 +39,7 @@ export async function instrumentCached (bytes: Uint8Array, options: InstrumentOp
     }
   }
   hooks.onMiss?.()
-  const out = await instrumentOffThread(bytes, options)
+  const out = await instrumentOffThread(bytes, resolved)
   if (file !== undefined) {
     try {
       await mkdir(dirname(file), { recursive: true })
@@ -114,10 +116,10 @@ export function sourceDigest (entry: string): string {
   return hash.digest('hex')
 }
 
-function entryKey (bytes: Uint8Array, options: InstrumentOptions): string {
+export function entryKey (bytes: Uint8Array, options: ResolvedInstrumentOptions): string {
   return createHash('sha256')
     .update(instrumenterVersion())
-    .update(JSON.stringify(options))
+    .update(JSON.stringify([options.fuel, options.memoryPages ?? null, options.startFuel, options.budgetEntries]))
     .update(bytes)
     .digest('hex')
     .slice(0, 40)

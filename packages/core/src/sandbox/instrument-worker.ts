@@ -1,6 +1,8 @@
 // A worker thread that instruments modules (binaryen is CPU-heavy and synchronous): the main
 // thread keeps serving while modules are prepared, and several prepare at once on several cores.
-// Protocol: { id, bytes, options } in; { id, bytes } or { id, error } out. See instrument-pool.ts.
+// Protocol: { id, bytes, options } in, `options` an InstrumentOptions as plain data (the budget
+// entries an array of export names, which the structured clone carries as they are); { id, bytes }
+// or { id, error } out. The output depends on nothing else. See instrument-pool.ts.
 import { parentPort } from 'node:worker_threads'
 import { instrumentModule, type InstrumentOptions } from './instrument.js'
 

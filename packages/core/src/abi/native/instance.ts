@@ -3,7 +3,7 @@ import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
 import { CONTINUE, type Decision } from '../../http/decision.js'
 import { Field, FilterCall, INVALID, type Phase } from '../../http/request-context.js'
-import { fuelBudget, fuelSetter, isMetered } from '../../sandbox/budget.js'
+import { fuelBudget, isMetered, prepareFuel } from '../../sandbox/budget.js'
 import { PendingOps, type PendingOp } from '../pending-ops.js'
 import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
@@ -17,6 +17,13 @@ const enum Action { Continue = 0, Respond = 1, Pause = 2 }
 const enum Needs { RequestBody = 1, ResponseBody = 2, SkipRequestPhase = 4, SkipResponsePhase = 8 }
 /** Import result codes, docs/abi.md section 3. */
 const enum Code { Ok = 0, BadPointer = -1, TooLarge = -2, Unavailable = -3, NotFound = -4, Invalid = -5, OverBudget = -6, BadArgument = -7 }
+
+/**
+ * The exports that start a fuel budget (docs/abi.md section 6): instantiation, `wafer_init` and
+ * each phase of a request. Not `wafer_on_resume`: it runs on what is left of its phase's budget.
+ * Instrumented with these as budget entries, a module resets its counter on entry by itself.
+ */
+export const NATIVE_BUDGET_ENTRIES: readonly string[] = ['_initialize', '_start', 'wafer_init', 'wafer_on_request', 'wafer_on_response']
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
 const MAX_RANDOM = 64 * 1024
@@ -44,6 +51,7 @@ export class NativeInstance implements GuestInstance {
   readonly #onResponse: Entry | undefined
   readonly #onResume: Resume | undefined
   readonly #fuel: bigint | undefined
+  /** Called before each budget entry; undefined when they start the budget themselves (or unmetered). */
   readonly #setFuel: ((budget: bigint) => void) | undefined
 
   #entry = ''
@@ -69,7 +77,7 @@ export class NativeInstance implements GuestInstance {
     this.#exports = instance.exports
     this.#mem.attach(x.memory as WebAssembly.Memory)
     this.#fuel = host.limits.fuel !== undefined && isMetered(instance.exports) ? fuelBudget(host.limits.fuel) : undefined
-    this.#setFuel = this.#fuel === undefined ? undefined : fuelSetter(instance.exports)
+    this.#setFuel = this.#fuel === undefined ? undefined : prepareFuel(module, instance.exports, NATIVE_BUDGET_ENTRIES, this.#fuel)
     this.#init = x.wafer_init as ((configLen: number) => number) | undefined
     this.#onRequest = x.wafer_on_request as Entry | undefined
     this.#onResponse = x.wafer_on_response as Entry | undefined
@@ -130,7 +138,7 @@ export class NativeInstance implements GuestInstance {
     this.#call.begin(ex, phase, withBody)
     this.#entry = entry
     try {
-      // One fuel budget for the whole phase: the entry and every resume.
+      // One fuel budget for the whole phase, the entry and every resume: set here, or started by the entry itself.
       this.#setFuel?.(this.#fuel as bigint)
       return this.#settle(this.#guest(fn as unknown as Caller, 0))
     } catch (err) {
