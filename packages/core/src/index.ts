@@ -10,6 +10,7 @@ export { Exchange, type ExchangeInit, type Headers, type ResponseHeaders, type R
 export { LiveResponse, type ReplyAccess } from './http/response-state.js'
 export { RequestDriver, RequestHold, DrivenExchange, runResponsePhase, requestTarget, hasBody, type RequestIO, type ResponseIO, type ResponseSink, type ResponseNeeds } from './http/request-driver.js'
 export { errorBody, errorResponse, errorReply, JSON_ERROR_TYPE } from './http/error-body.js'
+export { readBody, type BodyResult, type ReadBodyOptions } from './http/read-body.js'
 export { CONTINUE, type Decision, type LocalResponse } from './http/decision.js'
 export { normalizeRequestTarget, normalizePath, isRefusal, type TargetRefusal } from './http/request-target.js'
 export type { KvStore, CounterResult, SetOptions, IncrOptions, MaybePromise } from './state/store.js'
