@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseQuery } from 'node:querystring'
 import {
-  DrivenExchange, RequestDriver, RequestHold, requestTarget, WaferError, type Chain, type ChainSpec, type ExchangeInit, type RequestIO,
+  DrivenExchange, readBody, RequestDriver, RequestHold, requestTarget, WaferError, type Chain, type ChainSpec, type ExchangeInit, type RequestIO,
   type Wafer, type WaferLogger
 } from '@wafer/core'
 import type { ResolvedOptions } from './options.js'
 import { sendError, sendLocal } from './replies.js'
-import { readBody, restream } from './request-body.js'
+import { restream } from './request-body.js'
 import { RequestLog } from './request-log.js'
 import { captureResponse } from './response-capture.js'
 
@@ -77,6 +77,7 @@ function bind (req: Req, res: ServerResponse, ctx: ChainContext): ExpressHold | 
  * on whatever reply follows, through `captureResponse`.
  */
 function expressIO (bodyLimit: number): RequestIO<ExpressExchange> {
+  const tooLarge = (): WaferError => new WaferError('WAFER_ERR_BODY_TOO_LARGE', [bodyLimit])
   return {
     addResponseHeaders: (run, headers) => {
       for (const name in headers) run.res.setHeader(name, headers[name] as string | string[])
@@ -91,7 +92,9 @@ function expressIO (bodyLimit: number): RequestIO<ExpressExchange> {
           'a filter needs the request body, but earlier middleware already read it; register Wafer before body parsers'])
         return sendError(run.res, err, run.log, 'The request body was read before the filters that need it')
       }
-      readBody(req, bodyLimit, (result) => {
+      // Waits for the request's 'close' after its end: proceed() makes it readable again.
+      readBody(req, bodyLimit, { tooLarge, declared: req.headers['content-length'], afterClose: true }, (result) => {
+        // A client that went away gets no answer.
         if ('aborted' in result) return
         if ('tooLarge' in result) return sendError(run.res, result.tooLarge, run.log)
         run.read = true

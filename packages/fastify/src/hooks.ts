@@ -1,7 +1,7 @@
 import { parse as parseQuery } from 'node:querystring'
 import { Readable } from 'node:stream'
 import {
-  DrivenExchange, RequestDriver, RequestHold, requestTarget, WaferError, type Chain, type ChainSpec, type ExchangeInit, type RequestIO, type ResponseIO,
+  DrivenExchange, readBody, RequestDriver, RequestHold, requestTarget, WaferError, type Chain, type ChainSpec, type ExchangeInit, type RequestIO, type ResponseIO,
   type Generation, type ReplyAccess, type ResponseHeaders, type Wafer
 } from '@wafer/core'
 import type {
@@ -81,6 +81,7 @@ const responseIO: ResponseIO<FastifyExchange> = {
  * rewritten body to parse. Response-phase filters run in onSend.
  */
 export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, responseBodyLimit: number): ChainHooks {
+  const tooLarge = (): WaferError => new WaferError('WAFER_ERR_BODY_TOO_LARGE', [bodyLimit])
   const io: RequestIO<FastifyExchange> = {
     addResponseHeaders: (run, headers) => { run.reply.headers(headers) },
     sendLocal: (run, response) => { run.reply.code(response.status).headers(response.headers).send(response.body ?? '') },
@@ -92,10 +93,16 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
     },
     headDone: (run) => { run.done() },
     readBody: (run, driver) => {
-      readBody(run.payload as Readable, bodyLimit, () => new WaferError('WAFER_ERR_BODY_TOO_LARGE', [bodyLimit]), (err, body) => {
-        if (err !== null) return run.done(err)
-        run.read = true
-        driver.withBody(run, body)
+      readBody(run.payload as Readable, bodyLimit, { tooLarge, declared: run.headers['content-length'] as string | undefined }, (result) => {
+        if ('body' in result) {
+          run.read = true
+          driver.withBody(run, result.body)
+        } else if ('tooLarge' in result) {
+          run.done(result.tooLarge)
+        } else if (result.aborted !== undefined) {
+          // The client went away: Fastify ends the request with the stream's error.
+          run.done(result.aborted)
+        }
       })
     },
     // The route parses what the filters leave, which may be a replaced body.
@@ -152,43 +159,22 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
   return { onRequest, preParsing: preParsing as unknown as preParsingHookHandler, onSend: onSend as unknown as onSendHookHandler }
 }
 
-function readBody (stream: Readable, limit: number, tooLarge: () => Error, cb: (err: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = []
-  let size = 0
-  let finished = false
-  const finish = (err: Error | null): void => {
-    if (finished) return
-    finished = true
-    stream.removeListener('data', onData)
-    stream.removeListener('end', onEnd)
-    stream.removeListener('error', finish)
-    cb(err, err === null ? Buffer.concat(chunks, size) : Buffer.alloc(0))
-  }
-  const onData = (chunk: Buffer | string): void => {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-    size += buf.length
-    if (size > limit) {
-      stream.pause()
-      finish(tooLarge())
-      return
-    }
-    chunks.push(buf)
-  }
-  const onEnd = (): void => finish(null)
-  stream.on('data', onData)
-  stream.on('end', onEnd)
-  stream.on('error', finish)
-}
-
+/** The reply's bytes, for filters that need the body: a streamed reply is read (up to `limit`). */
 function payloadBytes (payload: unknown, limit: number, cb: (err: Error | null, body: Buffer) => void): void {
-  const tooLarge = (): Error => new WaferError('WAFER_ERR_RESPONSE_TOO_LARGE', [limit])
+  const tooLarge = (): WaferError => new WaferError('WAFER_ERR_RESPONSE_TOO_LARGE', [limit])
   if (payload != null && typeof (payload as Readable).pipe === 'function') {
-    readBody(payload as Readable, limit, tooLarge, cb)
+    readBody(payload as Readable, limit, { tooLarge }, (result) => {
+      if ('body' in result) cb(null, result.body)
+      else if ('tooLarge' in result) cb(result.tooLarge, EMPTY)
+      else cb(result.aborted ?? new Error('the reply stream closed before its end'), EMPTY)
+    })
     return
   }
   const body = payload == null
-    ? Buffer.alloc(0)
+    ? EMPTY
     : Buffer.isBuffer(payload) ? payload : payload instanceof Uint8Array ? Buffer.from(payload) : Buffer.from(String(payload))
-  if (body.length > limit) return cb(tooLarge(), Buffer.alloc(0))
+  if (body.length > limit) return cb(tooLarge(), EMPTY)
   cb(null, body)
 }
+
+const EMPTY = Buffer.alloc(0)
