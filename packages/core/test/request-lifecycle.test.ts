@@ -2,8 +2,9 @@
 // request gets begin -> phases -> done on one instance, done exactly once per request that
 // entered the filter, whatever ended it; the chain's finish() is what the adapters call.
 import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
 import { test } from 'node:test'
-import { CONTINUE, createWafer, Exchange, type Chain, type Decision, type Filter, type WaferDefinition } from '../src/index.ts'
+import { CONTINUE, createWafer, DrivenExchange, Exchange, RequestHold, type Chain, type Decision, type Filter, type WaferDefinition } from '../src/index.ts'
 import { captureLogger, fixture, silent } from '../../../test/support/index.ts'
 import { guest, usePerRequestAbi, type PerRequestAbi } from './support/per-request-abi.ts'
 
@@ -205,4 +206,36 @@ test('a chain of per-phase filters releases after every phase: finish has nothin
   await reply(chain, ex)
   chain.finish(ex)
   assert.deepEqual(Object.getOwnPropertySymbols(ex), [], 'nothing was kept on the request')
+})
+
+test('through the adapters\' request driver: done runs once when the response closes, also when the client left mid-phase', async (t) => {
+  const abi = usePerRequestAbi(t)
+  const w = await createWafer({ logger: silent, filters: { p: { module: await guest(), limits: { fuel: false } } }, chains: { main: ['p'] } })
+  t.after(async () => { await w.close() })
+  const filter = w.filter('p') as Filter
+  const drive = (id: string, mode?: string): { run: DrivenExchange, res: EventEmitter, hold: RequestHold } => {
+    const res = new EventEmitter()
+    const hold = new RequestHold(w)
+    hold.watch(res)
+    const run = new DrivenExchange({ id, method: 'GET', url: '/', headers: mode === undefined ? {} : { 'x-mode': mode }, remoteAddress: '127.0.0.1', log: silent }, hold.generation.chain('main'), hold)
+    return { run, res, hold }
+  }
+
+  const done = drive('1')
+  assert.equal(done.run.chain.runRequest(done.run), CONTINUE)
+  await reply(done.run.chain, done.run)
+  assert.equal(filter.status().pool.busy, 1)
+  done.res.emit('close')
+  done.res.emit('close')
+  assert.deepEqual(abi.events, ['1:begin:1', '1:request(continue):1', '1:response(holds 1):1', '1:done:1'])
+  assert.deepEqual([filter.status().pool.busy, w.generation.inflight], [0, 0])
+
+  const gone = drive('2', 'pause')
+  const pending = gone.run.chain.runRequest(gone.run)
+  gone.res.emit('close')
+  assert.equal(abi.events.at(-1), '1:request(pause):2', 'not ended under the running phase')
+  abi.resume()
+  await pending
+  assert.deepEqual(abi.events.slice(-2), ['1:resumed:2', '1:done:2'])
+  assert.equal(filter.status().pool.busy, 0)
 })
