@@ -197,19 +197,30 @@ test('a module that brings its own budget-entries section, or is instrumented al
   await assert.rejects(instrumentModule(await withEntries(await wat(SPIN)), { fuel: true, budgetEntries: ['wafer_on_request'] }), /already/)
 })
 
-// Through the native host (abi/native/instance.ts), with the module instrumented as the runtime
-// will once runtime/filter.ts passes NATIVE_BUDGET_ENTRIES: the transform's options are swapped here.
+// Through the native host (abi/native/instance.ts) as the runtime loads a filter: runtime/filter.ts
+// instruments with the ABI's budget entries (GuestAbi.budgetEntries). The cache records what it
+// compiled, so the tests can check the module really resets on entry.
 
-class EntriesCache extends ModuleCache {
-  override compile (bytes: Uint8Array, source: string, transform?: ModuleTransform): Promise<CompiledModule> {
-    if (transform === undefined) return super.compile(bytes, source)
-    return super.compile(bytes, source, { key: `${transform.key};entries`, apply: async (b) => await withEntries(b) })
+class RecordingCache extends ModuleCache {
+  readonly compiled: CompiledModule[] = []
+  override async compile (bytes: Uint8Array, source: string, transform?: ModuleTransform): Promise<CompiledModule> {
+    const out = await super.compile(bytes, source, transform)
+    if (transform !== undefined) this.compiled.push(out)
+    return out
   }
 }
 
 async function load (module: string | Uint8Array, limits: FilterOptions['limits'], store: KvStore = new MemoryStore()): Promise<Filter> {
   const options = resolveFilterOptions('f', { module, limits, pool: { min: 1, max: 1 } })
-  return await Filter.load(options, { cache: new EntriesCache(), store, logger: silent })
+  const cache = new RecordingCache()
+  const filter = await Filter.load(options, { cache, store, logger: silent })
+  // The module the runtime instruments carries the native ABI's budget entries.
+  const [compiled] = cache.compiled
+  assert.ok(compiled !== undefined, 'the filter was instrumented')
+  const sections = WebAssembly.Module.customSections(compiled.module, BUDGET_ENTRIES_SECTION)
+  assert.equal(sections.length, 1, 'the instrumented module has its budget-entries section')
+  assert.deepEqual(JSON.parse(Buffer.from(sections[0] as ArrayBuffer).toString('utf8')), [...NATIVE_BUDGET_ENTRIES].sort())
+  return filter
 }
 
 function exchange (path = '/'): Exchange {

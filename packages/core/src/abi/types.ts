@@ -103,6 +103,12 @@ export interface GuestAbi extends AbiDetector {
    */
   readonly perRequest: boolean
   /**
+   * The exports that start a new fuel budget (instantiation, configuration, each phase): a
+   * metered module resets its counter on entering one of them, so the host makes no call to set
+   * it per phase. Exports not listed (a resume) run on what is left (docs/abi.md section 6).
+   */
+  readonly budgetEntries: readonly string[]
+  /**
    * Throws a coded error naming `source` when the module does not fit this ABI. `grants`: the
    * capabilities the filter has (undefined: all); an import outside them is refused.
    */

@@ -103,7 +103,7 @@ export class Filter {
     const original = await ctx.cache.compile(bytes, source)
     const guestAbi = selectAbi(original.info, source)
     const abi = guestAbi.validate(original.info, source, options.capabilities)
-    const transform = sandboxTransform(options, ctx.logger, source, bytes.length)
+    const transform = sandboxTransform(options, ctx.logger, source, bytes.length, guestAbi.budgetEntries)
     const compiled = transform === undefined ? original : await ctx.cache.compile(bytes, source, transform)
     const host = { filter: options.name, source, store: ctx.store, kv: new FilterStore(options.name), logger: ctx.logger.child({ filter: options.name }), limits: options.limits }
     let needs: FilterNeeds | undefined
@@ -356,18 +356,22 @@ export function filterFingerprint (sha256: string, options: ResolvedFilterOption
   return JSON.stringify([sha256, options.config.toString('utf8'), options.pool, options.failurePolicy, options.limits, options.breaker, options.capabilities])
 }
 
-/** The load-time rewrite a filter's limits ask for: fuel metering and/or a memory cap. */
-function sandboxTransform (options: ResolvedFilterOptions, logger: WaferLogger, source: string, size: number): ModuleTransform | undefined {
+/**
+ * The load-time rewrite a filter's limits ask for: fuel metering and/or a memory cap. With fuel,
+ * the ABI's budget entries reset the counter on entry themselves (docs/abi.md section 6).
+ */
+function sandboxTransform (options: ResolvedFilterOptions, logger: WaferLogger, source: string, size: number,
+  budgetEntries: readonly string[]): ModuleTransform | undefined {
   const { fuel, memoryPages } = options.limits
   if (fuel === undefined && memoryPages === undefined) return undefined
   return {
-    key: `fuel=${fuel !== undefined};pages=${String(memoryPages)}`,
+    key: `fuel=${fuel !== undefined};pages=${String(memoryPages)};entries=${budgetEntries.join(',')}`,
     apply: async (bytes) => {
       const { instrumentCached } = await import('../sandbox/instrument-cache.js')
       const onMiss = (): void => {
         logger.debug({ filter: options.name, size }, `filter "${options.name}": instrumenting ${source} (${size} bytes) for the sandbox on a worker thread; not in the instrumentation cache`)
       }
-      return instrumentCached(bytes, { fuel: fuel !== undefined, ...(memoryPages === undefined ? {} : { memoryPages }) }, { onMiss })
+      return instrumentCached(bytes, { fuel: fuel !== undefined, budgetEntries, ...(memoryPages === undefined ? {} : { memoryPages }) }, { onMiss })
     }
   }
 }

@@ -127,6 +127,7 @@ export function usePerRequestAbi (t: { after: (fn: () => void) => void }): PerRe
     version: 1,
     marker: MARKER,
     perRequest: true,
+    budgetEntries: [],
     detect: (info) => info.exports.some((e) => e.name === MARKER),
     validate: () => ({ abi: 'test-per-request', version: 1, request: true, response: true }),
     instantiate: (module, _info, host) => new Instance(module, host)
