@@ -3,7 +3,7 @@
 // takes to reach the size asked for, the shape a Go or Rust build has in bulk. Plain JS so the
 // benchmarks (plain node) and the tests (tsx) share it; types in big-module.d.mts.
 
-import { leb } from '../../packages/core/dist/runtime/wasm-reader.js'
+import { leb } from '../../packages/core/dist/wasm/reader.js'
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]
 

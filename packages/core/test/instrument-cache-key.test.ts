@@ -1,6 +1,6 @@
 // The on-disk instrumentation cache is keyed by the instrumenter's sources: every file the
 // worker's entry point imports, transitively. It once hashed sandbox/ only, so a fix in the
-// binary reader (runtime/wasm-reader.ts) kept serving stale instrumented modules.
+// binary reader (now wasm/reader.ts) kept serving stale instrumented modules.
 import assert from 'node:assert/strict'
 import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -19,7 +19,7 @@ test('the instrumenter key changes with every source that shapes the output, and
   let key = sourceDigest(entry)
   assert.equal(key, sourceDigest(join(src, 'sandbox/instrument-worker.ts')), 'the same sources, the same key')
 
-  for (const file of ['runtime/wasm-reader.ts', 'runtime/wasm-binary.ts', 'sandbox/fuel-pass.ts', 'sandbox/fuel-plan.ts', 'sandbox/memory-cap.ts', 'sandbox/instrument.ts', 'sandbox/instrument-options.ts', 'sandbox/load-binaryen.ts']) {
+  for (const file of ['wasm/reader.ts', 'wasm/binary.ts', 'wasm/sections.ts', 'sandbox/fuel-pass.ts', 'sandbox/fuel-plan.ts', 'sandbox/memory-cap.ts', 'sandbox/instrument.ts', 'sandbox/instrument-options.ts', 'sandbox/load-binaryen.ts']) {
     await appendFile(join(copy, file), '\n// changed\n')
     const next = sourceDigest(entry)
     assert.notEqual(next, key, `a change to ${file} changes the key`)

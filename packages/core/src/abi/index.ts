@@ -1,4 +1,4 @@
-import type { ModuleInfo } from '../runtime/wasm-binary.js'
+import type { ModuleInfo } from '../wasm/binary.js'
 import { selectAbi } from './registry.js'
 import type { AbiDescriptor } from './types.js'
 // Each ABI registers itself when imported; the import order is the order they are asked in.

@@ -1,5 +1,5 @@
 import { describe, waferError, type WaferError } from '../errors.js'
-import type { ResolvedLimits } from '../runtime/filter-options.js'
+import type { ResolvedLimits } from '../wasm/limits.js'
 import { fuelExhausted } from '../sandbox/budget.js'
 
 /**

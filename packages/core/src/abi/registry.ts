@@ -1,5 +1,5 @@
 import { waferError } from '../errors.js'
-import type { ModuleInfo } from '../runtime/wasm-binary.js'
+import type { ModuleInfo } from '../wasm/binary.js'
 import type { AbiDetector, AbiRefusal, GuestAbi } from './types.js'
 
 /**

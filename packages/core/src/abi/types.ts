@@ -1,8 +1,8 @@
 import type { WaferLogger } from '../logger.js'
 import type { Exchange } from '../http/exchange.js'
 import type { Decision } from '../http/decision.js'
-import type { ModuleInfo } from '../runtime/wasm-binary.js'
-import type { ResolvedLimits } from '../runtime/filter-options.js'
+import type { ModuleInfo } from '../wasm/binary.js'
+import type { ResolvedLimits } from '../wasm/limits.js'
 import type { KvStore } from '../state/store.js'
 import type { FilterStore } from './filter-store.js'
 

@@ -3,7 +3,7 @@ import { IMPORT_CAPABILITY, IMPORT_MODULE, type ImportName } from '../abi/native
 import { isWaferError, type WaferErrorCode } from '../errors.js'
 import type { FilterOptions } from '../runtime/filter-options.js'
 import { readModuleSource } from '../runtime/module-cache.js'
-import { readModuleInfo } from '../runtime/wasm-binary.js'
+import { readModuleInfo } from '../wasm/binary.js'
 import { createWafer, type Wafer } from '../runtime/wafer.js'
 import { invalidConfig, pointer, show, type ConfigProblem } from './config-error.js'
 import { loadConfig, type LoadConfigOptions } from './load-config.js'

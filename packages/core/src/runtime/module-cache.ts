@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { LRUCache } from 'lru-cache'
 import { describe, waferError } from '../errors.js'
-import { readModuleInfo, type ModuleInfo } from './wasm-binary.js'
+import { readModuleInfo, type ModuleInfo } from '../wasm/binary.js'
 
 /** A rewrite applied before compiling (the sandbox's instrumentation), cached under `key`. */
 export interface ModuleTransform {

@@ -65,7 +65,7 @@ let version: string | undefined
 
 /**
  * What the output depends on besides the input: the worker's entry point and every module it
- * imports, transitively (the sandbox, and the binary reader it shares with runtime/), plus
+ * imports, transitively (the sandbox, and the binary reader in wasm/ it shares with abi/ and runtime/), plus
  * binaryen's version. From dist that is the built .js files, from source the .ts files.
  */
 export function instrumenterVersion (): string {

@@ -3,7 +3,7 @@ import { addFuelMetering, BUDGET_ENTRIES_SECTION } from './fuel-pass.js'
 import { resolveInstrumentOptions, type InstrumentOptions, type ResolvedInstrumentOptions } from './instrument-options.js'
 import { loadBinaryen, type Binaryen } from './load-binaryen.js'
 import { capMemory } from './memory-cap.js'
-import { customSectionNames } from './wasm-sections.js'
+import { customSectionNames } from '../wasm/sections.js'
 
 export { DEFAULT_START_FUEL, type InstrumentOptions } from './instrument-options.js'
 

@@ -1,5 +1,5 @@
-import { readModuleInfo } from '../runtime/wasm-binary.js'
-import { leb, Reader, replaceSection, SECTION, sections } from './wasm-sections.js'
+import { readModuleInfo } from '../wasm/binary.js'
+import { leb, Reader, replaceSection, SECTION, sections } from '../wasm/sections.js'
 
 /**
  * Caps a module's linear memory by rewriting the limits in its memory section, so that

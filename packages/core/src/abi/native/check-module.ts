@@ -1,5 +1,5 @@
 import { waferError } from '../../errors.js'
-import { formatSignature, type FuncType, type ModuleInfo, type ValType } from '../../runtime/wasm-binary.js'
+import { formatSignature, type FuncType, type ModuleInfo, type ValType } from '../../wasm/binary.js'
 import type { AbiDescriptor, AbiDetection } from '../types.js'
 
 export const ABI_ID = 'wafer-native'

@@ -1,4 +1,4 @@
-import type { ModuleInfo } from '../../runtime/wasm-binary.js'
+import type { ModuleInfo } from '../../wasm/binary.js'
 import type { AbiDescriptor } from '../types.js'
 import { checkNativeModule, sig, type NativeSpec } from './check-module.js'
 

@@ -7,7 +7,7 @@
  * concern beyond failing with a readable message.
  */
 
-import { Reader } from './wasm-reader.js'
+import { Reader } from './reader.js'
 
 export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref'
 

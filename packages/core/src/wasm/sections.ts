@@ -1,5 +1,5 @@
 /** Just enough of the WebAssembly binary format to find and rewrite sections. */
-import { leb, Reader } from '../runtime/wasm-reader.js'
+import { leb, Reader } from './reader.js'
 
 export { leb, Reader }
 
