@@ -40,9 +40,13 @@ function request (chain) {
   })
   const d = chain.runRequest(ex)
   if (d instanceof Promise || d.respond) throw new Error('the example chain must continue synchronously')
-  if (chain.responsePhaseFor(ex.reached) === 'none') return ex
+  if (chain.responsePhaseFor(ex.reached) === 'none') {
+    chain.finish(ex)
+    return ex
+  }
   ex.response = { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'content-length': '42' }, body: undefined, changed: false, bodyChanged: false }
   if (chain.runResponse(ex) instanceof Promise) throw new Error('the response phase must be synchronous')
+  chain.finish(ex)
   return ex
 }
 
@@ -55,7 +59,7 @@ function measure (fn) {
 const metered = await createWafer({ logger, filters: exampleFilters(undefined) })
 const unmetered = await createWafer({ logger, filters: exampleFilters({ fuel: false }) })
 const names = ['auth', 'rewrite', 'rate-limit']
-const noFilter = { runRequest: () => ({ respond: false }), responsePhaseFor: () => 'none' }
+const noFilter = { runRequest: () => ({ respond: false }), responsePhaseFor: () => 'none', finish: () => {} }
 const cases = [
   ['example chain, one request (fuel metering on, the default)', metered.compose(names)],
   ['  the same, unmetered (limits.fuel: false)', unmetered.compose(names)],
