@@ -1,8 +1,8 @@
 import { parse as parseQuery } from 'node:querystring'
 import { Readable } from 'node:stream'
 import {
-  DrivenExchange, readBody, RequestDriver, RequestHold, requestTarget, WaferError, type Chain, type ChainSpec, type ExchangeInit, type RequestIO, type ResponseIO,
-  type Generation, type ReplyAccess, type ResponseHeaders, type Wafer
+  DrivenExchange, readBody, RequestDriver, RequestHold, requestTarget, WaferError, type Chain, type ChainSpec, type ExchangeInit,
+  type Generation, type ReplyAccess, type RequestIO, type ResponseHeaders, type ResponseIO, type Wafer
 } from '@wafer/core'
 import type {
   FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler, onSendHookHandler, preParsingHookHandler
