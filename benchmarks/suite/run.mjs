@@ -100,6 +100,9 @@ const chainVsJs = Number(ratio('wasm-example-chain', 'js-chain'))
 const targets = [
   `- 3-filter example chain vs bare Fastify: **${chainVsBare.toFixed(2)}x** req/s (target at least 0.90x: ${chainVsBare >= 0.9 ? 'met' : 'missed'})`,
   `- 3-filter example chain vs the hand-written JS equivalent: **${chainVsJs.toFixed(2)}x** (target at least 0.95x: ${chainVsJs >= 0.95 ? 'met' : 'missed'})`,
+  ...[['wasm-noop', 'bare', 0.97], ['wasm-request-id', 'bare', 0.95], ['wasm-10', 'bare', 0.8], ['wasm-body-1kb', 'bare', 0.75], ['gateway-example-chain', 'gateway', 0.9]]
+    .filter(([a, b]) => by[a] !== undefined && by[b] !== undefined)
+    .map(([a, b, t]) => `- ${a} vs ${b}: **${ratio(a, b)}x** (target at least ${t.toFixed(2)}x: ${Number(ratio(a, b)) >= t ? 'met' : 'missed'})`),
   `- server CPU per request: ${rows.map((r) => `${r.name} ${r.cpu.toFixed(0)} µs`).join(', ')}`
 ].join('\n')
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}`
