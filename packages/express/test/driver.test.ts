@@ -5,9 +5,9 @@ import assert from 'node:assert/strict'
 import { request as httpRequest, type ServerResponse } from 'node:http'
 import { test, type TestContext } from 'node:test'
 import express from 'express'
-import type { Chain } from '@wafer/core'
 import { createWaferMiddleware, type WaferMiddleware } from '../src/index.ts'
 import { fixture, silent } from '../../../test/support/index.ts'
+import { countFinish } from '../../../test/support/count-finish.ts'
 import { listen } from './support/app.ts'
 
 const filters = {
@@ -20,17 +20,6 @@ async function middleware (t: TestContext): Promise<WaferMiddleware> {
   const mw = await createWaferMiddleware({ filters, chain: ['stamp'], logger: silent })
   t.after(() => mw.close())
   return mw
-}
-
-function countFinish (t: TestContext, chain: Chain): { count: number } {
-  const counter = { count: 0 }
-  const real = chain.finish.bind(chain)
-  chain.finish = (ex) => {
-    counter.count++
-    real(ex)
-  }
-  t.after(() => { Reflect.deleteProperty(chain, 'finish') })
-  return counter
 }
 
 test('a request through the global chain and a route\'s: each finished once, the generation left once', async (t) => {

@@ -6,9 +6,9 @@ import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import type { Chain } from '@wafer/core'
 import wafer from '../src/index.ts'
 import { captureLogger, fixture, silent } from '../../../test/support/index.ts'
+import { countFinish } from '../../../test/support/count-finish.ts'
 
 const filters = {
   stamp: { module: fixture('stamp') },
@@ -23,18 +23,6 @@ async function app (t: { after: (fn: () => Promise<void>) => void }, logger: Fas
   await fastify.register(wafer, { filters, chain: ['stamp'] })
   t.after(() => fastify.close())
   return fastify
-}
-
-/** Counts the chain's finish calls (the real one still runs). */
-function countFinish (t: { after: (fn: () => void) => void }, chain: Chain): { count: number } {
-  const counter = { count: 0 }
-  const real = chain.finish.bind(chain)
-  chain.finish = (ex) => {
-    counter.count++
-    real(ex)
-  }
-  t.after(() => { Reflect.deleteProperty(chain, 'finish') })
-  return counter
 }
 
 test('a header-only response filter: no copy of the reply\'s header list; its header is written back', async (t) => {
