@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Exchange, MemoryStore, type KvStore } from '../src/index.ts'
-import { NATIVE_BUDGET_ENTRIES } from '../src/abi/native/instance.ts'
+import { NATIVE_BUDGET_ENTRIES } from '../src/abi/native/spec.ts'
 import { Filter } from '../src/runtime/filter.ts'
 import { resolveFilterOptions, type FilterOptions } from '../src/runtime/filter-options.ts'
 import { ModuleCache, type CompiledModule, type ModuleTransform } from '../src/runtime/module-cache.ts'

@@ -6,7 +6,7 @@ import {
   fuelBudget, fuelExhausted, fuelRemaining, fuelUsed, instrumentModule, isMetered, setFuel, FUEL_EXPORTS
 } from '../src/sandbox/index.ts'
 import { exampleFilter, fixture, root } from '../../../test/support/index.ts'
-import { NATIVE_BUDGET_ENTRIES } from '../src/abi/native/instance.ts'
+import { NATIVE_BUDGET_ENTRIES } from '../src/abi/native/spec.ts'
 import { browserHeaders, callIsolated, enter, Guest, PAGE, read, requestInput, resume, wat } from './sandbox-guest.ts'
 
 const metered = async (path: string, options: { startFuel?: number, memoryPages?: number, budgetEntries?: readonly string[] } = {}): Promise<Uint8Array<ArrayBuffer>> =>

@@ -2,12 +2,12 @@
 // once when its response closes, the generation left once; the reply's headers are read one at
 // a time.
 import assert from 'node:assert/strict'
-import { request as httpRequest, type ServerResponse } from 'node:http'
+import type { ServerResponse } from 'node:http'
 import { test, type TestContext } from 'node:test'
 import express from 'express'
 import { createWaferMiddleware, type WaferMiddleware } from '../src/index.ts'
 import { fixture, silent } from '../../../test/support/index.ts'
-import { countFinish } from '../../../test/support/count-finish.ts'
+import { abortInRoute, countFinish } from '../../../test/support/count-finish.ts'
 import { listen } from './support/app.ts'
 
 const filters = {
@@ -55,12 +55,7 @@ test('a client that leaves mid-request: finished when the response closes, once'
   const url = new URL(await listen(t, app))
   const generation = mw.wafer.generation
   const counter = countFinish(t, generation.chain(['stamp']))
-  const req = httpRequest({ host: url.hostname, port: url.port, path: '/slow' })
-  req.on('error', () => {})
-  req.end()
-  await inRoute
-  req.destroy()
-  while (generation.inflight > 0) await new Promise((resolve) => setImmediate(resolve))
+  await abortInRoute(url.hostname, Number(url.port), '/slow', inRoute, generation)
   assert.equal(counter.count, 1)
   late?.end('late')
   await new Promise((resolve) => setTimeout(resolve, 20))

@@ -2,13 +2,12 @@
 // with reply.header/removeHeader, and every request's chain finished exactly once when its
 // response closes, however it ended.
 import assert from 'node:assert/strict'
-import { request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import wafer from '../src/index.ts'
 import { captureLogger, fixture, silent } from '../../../test/support/index.ts'
-import { countFinish } from '../../../test/support/count-finish.ts'
+import { abortInRoute, countFinish } from '../../../test/support/count-finish.ts'
 
 const filters = {
   stamp: { module: fixture('stamp') },
@@ -87,12 +86,7 @@ test('a client that leaves mid-request: its chain is finished when the response 
   await fastify.listen({ port: 0, host: '127.0.0.1' })
   const generation = fastify.wafer.generation
   const counter = countFinish(t, generation.chain(['stamp']))
-  const req = httpRequest({ port: (fastify.server.address() as AddressInfo).port, host: '127.0.0.1', path: '/slow' })
-  req.on('error', () => {})
-  req.end()
-  await inRoute
-  req.destroy()
-  while (generation.inflight > 0) await new Promise((resolve) => setImmediate(resolve))
+  await abortInRoute('127.0.0.1', (fastify.server.address() as AddressInfo).port, '/slow', inRoute, generation)
   assert.equal(counter.count, 1)
   release()
   await new Promise((resolve) => setTimeout(resolve, 20))

@@ -1,8 +1,8 @@
 import { registerAbi } from '../registry.js'
 import type { GuestAbi } from '../types.js'
 import { ABI_ID, detectNative, NATIVE_VERSION } from './check-module.js'
-import { NATIVE_BUDGET_ENTRIES, NativeInstance } from './instance.js'
-import { validateNative } from './spec.js'
+import { NativeInstance } from './instance.js'
+import { NATIVE_BUDGET_ENTRIES, validateNative } from './spec.js'
 
 /** The native host-call ABI, version 2 (docs/abi.md): stateless per phase. */
 export const nativeAbi: GuestAbi = {

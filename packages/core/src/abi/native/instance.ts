@@ -8,6 +8,7 @@ import { PendingOps, type PendingOp } from '../pending-ops.js'
 import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import { GuestMemory } from '../guest-memory.js'
+import { NATIVE_BUDGET_ENTRIES } from './spec.js'
 import { MAX_KEY_BYTES as MAX_KEY, MAX_VALUE_BYTES as MAX_VALUE } from '../filter-store.js'
 import { fillRandom } from '../random-bytes.js'
 
@@ -17,13 +18,6 @@ const enum Action { Continue = 0, Respond = 1, Pause = 2 }
 const enum Needs { RequestBody = 1, ResponseBody = 2, SkipRequestPhase = 4, SkipResponsePhase = 8 }
 /** Import result codes, docs/abi.md section 3. */
 const enum Code { Ok = 0, BadPointer = -1, TooLarge = -2, Unavailable = -3, NotFound = -4, Invalid = -5, OverBudget = -6, BadArgument = -7 }
-
-/**
- * The exports that start a fuel budget (docs/abi.md section 6): instantiation, `wafer_init` and
- * each phase of a request. Not `wafer_on_resume`: it runs on what is left of its phase's budget.
- * Instrumented with these as budget entries, a module resets its counter on entry by itself.
- */
-export const NATIVE_BUDGET_ENTRIES: readonly string[] = ['_initialize', '_start', 'wafer_init', 'wafer_on_request', 'wafer_on_response']
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
 const MAX_RANDOM = 64 * 1024

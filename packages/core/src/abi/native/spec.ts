@@ -65,3 +65,10 @@ const SPEC: NativeSpec = {
 export function validateNative (info: ModuleInfo, source: string, grants?: readonly string[]): AbiDescriptor {
   return checkNativeModule(SPEC, info, source, grants)
 }
+
+/**
+ * The exports that start a fuel budget (docs/abi.md section 6): instantiation, `wafer_init` and
+ * each phase of a request. Not `wafer_on_resume`: it runs on what is left of its phase's budget.
+ * Instrumented with these as budget entries, a module resets its counter on entry by itself.
+ */
+export const NATIVE_BUDGET_ENTRIES: readonly string[] = ['_initialize', '_start', 'wafer_init', 'wafer_on_request', 'wafer_on_response']
