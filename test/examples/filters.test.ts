@@ -133,6 +133,18 @@ test('rate-limit (token bucket): a burst, then one request per refill interval',
   assert.equal((await fastify.inject({ url: '/x', headers: { 'x-user': 'u2' } })).statusCode, 200)
 })
 
+test('rate-limit (fixed window, by header): one counter per client id, long and non-ASCII ids hashed apart', async (t) => {
+  const fastify = await app({ rl: { module: exampleFilter('rate-limit'), config: { algorithm: 'fixed-window', limit: 1, windowMs: 30_000, key: 'header:x-user' } } }, ['rl'])
+  t.after(() => fastify.close())
+  const status = async (user?: string) => (await fastify.inject({ url: '/x', headers: user === undefined ? {} : { 'x-user': user } })).statusCode
+  const long = 'u'.repeat(300)
+  // Ids that differ only past the 256th byte, or only in a byte above 0x7f, stay apart.
+  for (const [a, b] of [['a', 'b'], [`${long}1`, `${long}2`], ['caf\u00e9', 'caf\u00e8']] as const) {
+    assert.deepEqual([await status(a), await status(a), await status(b)], [200, 429, 200], `${a.slice(0, 8)} vs ${b.slice(0, 8)}`)
+  }
+  assert.deepEqual([await status(), await status()], [200, 429], 'without the header: the client address')
+})
+
 test('rate-limit: a bad config is rejected naming the field', async () => {
   const fastify = Fastify()
   await assert.rejects(async () => { await fastify.register(wafer, { filters: { rl: { module: exampleFilter('rate-limit'), config: { limit: 0 } } } }).ready() }, {

@@ -1,5 +1,6 @@
 // SHA-256 (FIPS 180-4), HMAC-SHA256 (RFC 2104) and Base64 (RFC 4648) as pure guest code:
 // a filter verifying HS256 JWTs then needs no host import beyond the Wafer ABI itself.
+import { ByteBuffer } from "./bytes";
 
 // FIPS 180-4 §4.2.2: first 32 bits of the fractional parts of the cube roots of the
 // first 64 primes.
@@ -109,6 +110,17 @@ function storeDigest(ptr: usize): void {
   for (let i = 0; i < 8; i++) {
     store<u32>(ptr + (<usize>i << 2), bswap<u32>(unchecked(H[i])));
   }
+}
+
+/**
+ * The SHA-256 digest of `data`'s bytes, written into `out` (at least 32 bytes): nothing is
+ * allocated.
+ */
+export function sha256Into(data: ByteBuffer, out: Uint8Array): void {
+  if (out.length < DIGEST_BYTES) throw new RangeError("sha256Into: the output needs 32 bytes");
+  hashInit();
+  absorbAndFinish(data.dataStart, data.length, 0);
+  storeDigest(out.dataStart);
 }
 
 export function sha256(data: Uint8Array): Uint8Array {

@@ -2,7 +2,8 @@
 // Request, RequestView, Response and local replies. Names go to the host lower-cased from the
 // name buffer, values one byte per character from the value buffer; only the reads that return
 // a string allocate, and only that string.
-import { hostHeaderAdd, hostHeaderRemove, hostHeaderSet } from "./host";
+import { ByteBuffer } from "./bytes";
+import { hostHeaderAdd, hostHeaderGet, hostHeaderRemove, hostHeaderSet } from "./host";
 import { headerLength, readHeader, readHeaderNames, readHeaderValues } from "./reads";
 import { nameBytes } from "./names";
 import { readBuffer, valueBuffer } from "./scratch";
@@ -11,6 +12,27 @@ import { equalsLatin1, latin1String, putLatin1 } from "./text";
 export function headerString(map: i32, name: string): string | null {
   const n = readHeader(map, name);
   return n >= 0 ? latin1String(readBuffer(), n) : null;
+}
+
+/**
+ * Appends header `name` of `map` (values joined with ", ") to `out`, the host writing straight
+ * into its spare room; false (and `out` unchanged) when absent.
+ */
+export function headerAppend(map: i32, name: string, out: ByteBuffer): bool {
+  const len = name.length;
+  const namePtr = nameBytes(name);
+  let n = hostHeaderGet(map, namePtr, len, out.dataStart + <usize>out.length, out.spare);
+  if (n > out.spare) {
+    out.reserve(n);
+    n = hostHeaderGet(map, namePtr, len, out.dataStart + <usize>out.length, out.spare);
+  }
+  if (n < 0) return false;
+  out.grew(n);
+  return true;
+}
+
+export function setHeaderBytesIn(map: i32, name: string, value: ByteBuffer): i32 {
+  return hostHeaderSet(map, nameBytes(name), name.length, value.dataStart, value.length);
 }
 
 export function headerPresent(map: i32, name: string): bool {

@@ -15,10 +15,11 @@ export { JsonKind, JsonValue } from "./json-value";
 export { JsonParseResult, parseJson, parseJsonData } from "./json-parse";
 export { jsonString } from "./json-quote";
 export { kv, KvResult, KvStatus } from "./kv";
+export { ByteBuffer } from "./bytes";
 export { log } from "./log";
 export { now } from "./clock";
 export { randomBytes, randomFill, randomUuid } from "./random";
 export { isHeaderName, isHeaderValue } from "./ascii";
 export {
-  base64Decode, base64Encode, base64UrlDecode, base64UrlEncode, constantTimeEqual, hmacSha256, sha256
+  base64Decode, base64Encode, base64UrlDecode, base64UrlEncode, constantTimeEqual, hmacSha256, sha256, sha256Into
 } from "./crypto";

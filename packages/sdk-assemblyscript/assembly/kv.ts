@@ -5,6 +5,7 @@
 // token: kv.pending() is true, the filter returns Action.Pause, and the result arrives in
 // Filter.onKvResult(token, result). Keys live in the filter's own namespace on the host.
 import { TOO_LARGE, UNAVAILABLE } from "./abi";
+import { ByteBuffer } from "./bytes";
 import { hostKvDel, hostKvGet, hostKvIncr, hostKvSet } from "./host";
 import { nameBuffer, valueBuffer } from "./scratch";
 import { putUtf8, putUtf8Name } from "./text";
@@ -167,6 +168,13 @@ export namespace kv {
     const keyLen = putUtf8Name(key);
     const slot = freeSlot();
     started("incr", hostKvIncr(nameBuffer(0), keyLen, delta, ttlMs, slot.record), slot);
+    return last.value;
+  }
+
+  /** Like incr(), with the key's bytes (built in a ByteBuffer): no string, no encoding. */
+  export function incrBytes(key: ByteBuffer, delta: i32 = 1, ttlMs: i32 = 0): f64 {
+    const slot = freeSlot();
+    started("incr", hostKvIncr(key.dataStart, key.length, delta, ttlMs, slot.record), slot);
     return last.value;
   }
 

@@ -8,15 +8,16 @@ import {
   MAP_REQUEST, MAP_RESPONSE_ADD
 } from "./abi";
 import { bodyBase64, bodyBytes, bodyText, setBodyBytes, setBodyText } from "./body";
+import { ByteBuffer } from "./bytes";
 import {
-  headerEquals, headerNamesOf, headerPresent, headerString, headerValuesOf, removeHeaderIn, setHeaderIn,
-  setHeaderValuesIn
+  headerAppend, headerEquals, headerNamesOf, headerPresent, headerString, headerValuesOf, removeHeaderIn,
+  setHeaderBytesIn, setHeaderIn, setHeaderValuesIn
 } from "./headers";
 import { hostSet } from "./host";
 import { respondWith } from "./local-reply";
 import { readField } from "./reads";
 import { readBuffer, valueBuffer } from "./scratch";
-import { latin1String, putLatin1 } from "./text";
+import { equalsLatin1, latin1String, putLatin1 } from "./text";
 
 function fieldString(field: i32): string {
   const n = readField(field);
@@ -52,6 +53,14 @@ export class RequestView {
   /** Header `name` (case-insensitive), or null; repeated values joined with ", ". */
   header(name: string): string | null {
     return headerString(MAP_REQUEST, name);
+  }
+
+  /**
+   * Appends header `name` (repeated values joined with ", ") to `out` without making a string;
+   * false, and `out` unchanged, when absent. See ByteBuffer.
+   */
+  headerInto(name: string, out: ByteBuffer): bool {
+    return headerAppend(MAP_REQUEST, name, out);
   }
 
   /** Every value of header `name`; empty when absent. */
@@ -99,6 +108,11 @@ export class Request extends RequestView {
     setHeaderIn(MAP_REQUEST, name, value);
   }
 
+  /** Sets (replaces) a header to the bytes of `value`, one byte per character. */
+  setHeaderBytes(name: string, value: ByteBuffer): void {
+    setHeaderBytesIn(MAP_REQUEST, name, value);
+  }
+
   /** Sets a header to several values (sent as separate header lines). */
   setHeaderValues(name: string, values: string[]): void {
     setHeaderValuesIn(MAP_REQUEST, name, values);
@@ -116,6 +130,31 @@ export class Request extends RequestView {
    */
   setResponseHeader(name: string, value: string): void {
     setHeaderIn(MAP_RESPONSE_ADD, name, value);
+  }
+
+  /** Like setResponseHeader(), with the value's bytes. */
+  setResponseHeaderBytes(name: string, value: ByteBuffer): void {
+    setHeaderBytesIn(MAP_RESPONSE_ADD, name, value);
+  }
+
+  /**
+   * If the path starts with `from`, replaces that prefix with `to` and returns true. Reads the
+   * path into the SDK's scratch buffer and writes the new one from another: no string is made.
+   */
+  replacePathPrefix(from: string, to: string): bool {
+    const n = readField(FIELD_PATH);
+    const f = from.length;
+    if (n < f || !equalsLatin1(from, readBuffer(), f)) return false;
+    const t = to.length;
+    const dst = valueBuffer(t + n - f);
+    const src = changetype<usize>(to);
+    for (let i = 0; i < t; i++) {
+      const c = <u32>load<u16>(src + (<usize>i << 1));
+      store<u8>(dst + <usize>i, <u8>(c <= 0xff ? c : 0));
+    }
+    memory.copy(dst + <usize>t, readBuffer() + <usize>f, <usize>(n - f));
+    hostSet(FIELD_PATH, dst, t + n - f);
+    return true;
   }
 
   /** New path: must start with "/" and pass the request-target rule (docs/config.md). */

@@ -3,9 +3,10 @@
 import { Action } from "./action";
 import { FIELD_RESPONSE_BODY, MAP_RESPONSE } from "./abi";
 import { bodyBase64, bodyBytes, bodyText, setBodyBytes, setBodyText } from "./body";
+import { ByteBuffer } from "./bytes";
 import {
-  headerEquals, headerNamesOf, headerPresent, headerString, headerValuesOf, removeHeaderIn, setHeaderIn,
-  setHeaderValuesIn
+  headerAppend, headerEquals, headerNamesOf, headerPresent, headerString, headerValuesOf, removeHeaderIn,
+  setHeaderBytesIn, setHeaderIn, setHeaderValuesIn
 } from "./headers";
 import { hostStatusGet, hostStatusSet } from "./host";
 import { respondWith } from "./local-reply";
@@ -26,6 +27,11 @@ export class Response {
 
   header(name: string): string | null {
     return headerString(MAP_RESPONSE, name);
+  }
+
+  /** Appends header `name` to `out` without making a string; false when absent (see Request). */
+  headerInto(name: string, out: ByteBuffer): bool {
+    return headerAppend(MAP_RESPONSE, name, out);
   }
 
   headerValues(name: string): string[] {
@@ -67,6 +73,11 @@ export class Response {
 
   setHeader(name: string, value: string): void {
     setHeaderIn(MAP_RESPONSE, name, value);
+  }
+
+  /** Sets (replaces) a header to the bytes of `value`. */
+  setHeaderBytes(name: string, value: ByteBuffer): void {
+    setHeaderBytesIn(MAP_RESPONSE, name, value);
   }
 
   setHeaderValues(name: string, values: string[]): void {

@@ -1,7 +1,8 @@
 // Authenticates requests with an API key header or an HS256 JWT bearer token. On success the
 // route sees `x-auth-subject` and no credential; on failure the client gets a 401.
 import {
-  Action, Config, constantTimeEqual, Filter, isHeaderName, isHeaderValue, now, registerFilter, Request, jsonString, sha256
+  Action, ByteBuffer, Config, constantTimeEqual, Filter, isHeaderName, isHeaderValue, now, registerFilter, Request,
+  jsonString, sha256, sha256Into
 } from "@wafer/sdk-assemblyscript";
 import { JwtOptions, verifyJwt } from "./jwt";
 export * from "@wafer/sdk-assemblyscript/assembly/exports-request";
@@ -10,6 +11,10 @@ const MODE_API_KEY: i32 = 0;
 const MODE_JWT: i32 = 1;
 const SUBJECT_HEADER = "x-auth-subject";
 const MAX_LEEWAY_SECONDS: f64 = 300;
+
+// The presented key and its digest: read and hashed in place, nothing allocated per request.
+const KEY = new ByteBuffer(128);
+const DIGEST = new Uint8Array(32);
 
 function utf8(s: string): Uint8Array {
   return Uint8Array.wrap(String.UTF8.encode(s));
@@ -75,13 +80,13 @@ class Auth extends Filter {
   }
 
   private checkApiKey(req: Request): Action {
-    const key = req.header(this.header);
-    if (key == null) return unauthorized(req, "ApiKey", "missing api key");
-    const digest = sha256(utf8(key));
+    // The header's bytes as sent; a configured key is compared as its UTF-8 bytes.
+    if (!req.headerInto(this.header, KEY.clear())) return unauthorized(req, "ApiKey", "missing api key");
+    sha256Into(KEY, DIGEST);
     let found = -1;
     // No early exit: the time taken must not say which key (if any) matched.
     for (let i = 0; i < this.keyDigests.length; i++) {
-      if (constantTimeEqual(digest, this.keyDigests[i])) found = i;
+      if (constantTimeEqual(DIGEST, this.keyDigests[i])) found = i;
     }
     if (found < 0) return unauthorized(req, "ApiKey", "invalid api key");
     req.removeHeader(this.header);

@@ -4,18 +4,26 @@
 // runs); denied requests get a 429 with Retry-After. With the in-memory store every kv call
 // answers at once; with a remote one it is pending, the phase pauses, and onKvResult goes on.
 import {
-  Action, Config, Filter, kv, KvResult, now, registerFilter, Request, currentRequest, sha256
+  Action, ByteBuffer, Config, Filter, kv, KvResult, now, registerFilter, Request, currentRequest, sha256Into
 } from "@wafer/sdk-assemblyscript";
 import { FIXED_WINDOW, Options, readOptions } from "./options";
 export * from "@wafer/sdk-assemblyscript/assembly/exports-request";
 // The host allows keys up to 512 bytes; longer client ids (a huge header) are hashed.
 const MAX_ID_BYTES = 256;
-const HEX = "0123456789abcdef";
 
-function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += HEX.charAt(bytes[i] >> 4) + HEX.charAt(bytes[i] & 0x0f);
-  return s;
+// The fixed-window path allocates nothing per request: the key is built in KEY (the client id
+// read straight into it), the counter's headers are formatted in NUMBER.
+const KEY = new ByteBuffer(128);
+const ID = new ByteBuffer(128);
+const NUMBER = new ByteBuffer(24);
+const DIGEST = new Uint8Array(32);
+
+// True if every byte is ASCII: the host decodes other keys as UTF-8, where two different
+// invalid sequences could read as the same key.
+function ascii(b: ByteBuffer): bool {
+  const p = b.dataStart;
+  for (let i = 0; i < b.length; i++) if (load<u8>(p + <usize>i) >= 0x80) return false;
+  return true;
 }
 
 function ceilSeconds(ms: f64): i64 {
@@ -39,13 +47,13 @@ class RateLimit extends Filter {
   }
 
   onRequest(req: Request): Action {
-    const key = this.clientKey(req);
     if (this.o.algorithm == FIXED_WINDOW) {
-      const count = kv.incr("fw:" + key, 1, <i32>this.o.windowMs);
+      this.clientKey(req, KEY.clear().appendLatin1("fw:"));
+      const count = kv.incrBytes(KEY, 1, <i32>this.o.windowMs);
       if (kv.pending()) return Action.Pause;
       return this.fixedWindow(req, count, kv.result().ttlMs);
     }
-    bucketKey = "tb:" + key;
+    bucketKey = this.clientKey(req, KEY.clear().appendLatin1("tb:")).toString();
     bucketSetToken = 0;
     const state = kv.get(bucketKey);
     if (kv.pending()) return Action.Pause;
@@ -59,13 +67,16 @@ class RateLimit extends Filter {
     return this.takeToken(req, result.found ? result.text() : null);
   }
 
-  private clientKey(req: Request): string {
-    let id: string | null = null;
-    if (this.o.keyHeader.length != 0) id = req.header(this.o.keyHeader);
+  /** Appends the client's id to `out`: "h:<header>", or "ip:<address>" without the header. */
+  private clientKey(req: Request, out: ByteBuffer): ByteBuffer {
+    ID.clear();
     // Without the header, fall back to the address so such clients still share one limit.
-    const key = id != null ? "h:" + id : "ip:" + req.remoteAddress;
-    if (String.UTF8.byteLength(key) <= MAX_ID_BYTES) return key;
-    return "sha256:" + hex(sha256(Uint8Array.wrap(String.UTF8.encode(key))));
+    if (this.o.keyHeader.length == 0 || !req.headerInto(this.o.keyHeader, ID.appendLatin1("h:"))) {
+      ID.clear().appendLatin1("ip:").appendLatin1(req.remoteAddress);
+    }
+    if (ID.length <= MAX_ID_BYTES && ascii(ID)) return out.append(ID);
+    sha256Into(ID, DIGEST);
+    return out.appendLatin1("sha256:").appendHex(DIGEST);
   }
 
   private fixedWindow(req: Request, count: f64, ttlMs: f64): Action {
@@ -116,9 +127,9 @@ class RateLimit extends Filter {
   }
 
   private allow(req: Request, limit: f64, remaining: f64, resetMs: f64): Action {
-    req.setResponseHeader("ratelimit-limit", (<i64>limit).toString());
-    req.setResponseHeader("ratelimit-remaining", (<i64>Math.max(0, remaining)).toString());
-    req.setResponseHeader("ratelimit-reset", ceilSeconds(Math.max(0, resetMs)).toString());
+    req.setResponseHeaderBytes("ratelimit-limit", NUMBER.clear().appendDecimal(<i64>limit));
+    req.setResponseHeaderBytes("ratelimit-remaining", NUMBER.clear().appendDecimal(<i64>Math.max(0, remaining)));
+    req.setResponseHeaderBytes("ratelimit-reset", NUMBER.clear().appendDecimal(ceilSeconds(Math.max(0, resetMs))));
     return Action.Continue;
   }
 

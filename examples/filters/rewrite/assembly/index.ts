@@ -138,11 +138,7 @@ class Rewrite extends Filter {
 
   onRequest(req: Request): Action {
     applyToRequest(req, this.setHeaders, this.removeHeaders);
-    const from = this.prefixFrom;
-    if (from.length != 0) {
-      const path = req.path;
-      if (path.startsWith(from)) req.setPath(this.prefixTo + path.substring(from.length));
-    }
+    if (this.prefixFrom.length != 0) req.replacePathPrefix(this.prefixFrom, this.prefixTo);
     return Action.Continue;
   }
 
