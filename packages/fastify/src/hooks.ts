@@ -28,11 +28,14 @@ class FastifyExchange extends DrivenExchange {
   payload: unknown = undefined
   /** preParsing read the body: the route parses what the filters left. */
   read = false
+  /** The route's methods carry no body (no preParsing hook): the whole chain runs in onRequest. */
+  readonly bodyless: boolean
 
-  constructor (init: ExchangeInit, chain: Chain, hold: RequestHold, request: FastifyRequest, reply: FastifyReply) {
+  constructor (init: ExchangeInit, chain: Chain, hold: RequestHold, request: FastifyRequest, reply: FastifyReply, bodyless: boolean) {
     super(init, chain, hold)
     this.request = request
     this.reply = reply
+    this.bodyless = bodyless
   }
 }
 
@@ -45,8 +48,18 @@ export function generationOf (request: FastifyRequest): Generation | undefined {
 
 export interface ChainHooks {
   onRequest: onRequestHookHandler
+  /** onRequest for a route that gets no preParsing hook: its methods never carry a body Fastify reads. */
+  onRequestBodyless: onRequestHookHandler
   preParsing: preParsingHookHandler
   onSend: onSendHookHandler
+}
+
+/** Methods Fastify never reads a body for (its `bodyless` set): such a route needs no preParsing hook. */
+const BODYLESS = new Set(['GET', 'HEAD', 'TRACE'])
+
+/** True if every method of a route is one Fastify reads no body for. */
+export function bodylessRoute (method: string | string[]): boolean {
+  return (Array.isArray(method) ? method : [method]).every((m) => BODYLESS.has(m.toUpperCase()))
 }
 
 /** A Fastify reply as the response phase reads and changes it, one header at a time. */
@@ -91,7 +104,10 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
       if (run.queryChanged) (run.request as { query: unknown }).query = parseQuery(run.query)
       return true
     },
-    headDone: (run) => { run.done() },
+    headDone: (run, driver) => {
+      if (run.bodyless) driver.withoutBody(run)
+      else run.done()
+    },
     readBody: (run, driver) => {
       readBody(run.payload as Readable, bodyLimit, { tooLarge, declared: run.headers['content-length'] as string | undefined }, (result) => {
         if ('body' in result) {
@@ -111,7 +127,7 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
   }
   const driver = new RequestDriver(io, responseIO)
 
-  const onRequest = function waferOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const enter = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction, bodyless: boolean): void => {
     // Filters see the target in normal form or not at all (docs/config.md, "What the gateway forwards").
     const url = requestTarget(request.url)
     if (typeof url !== 'string') return done(url)
@@ -126,10 +142,16 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
       return
     }
     const run = new FastifyExchange({ id: String(request.id), method: request.method, url, headers: request.headers, remoteAddress: request.ip, log: request.log },
-      chain, hold, request, reply)
+      chain, hold, request, reply, bodyless)
     ;(request as WithExchange)[kExchange] = run
     run.done = done as Done
     driver.start(run)
+  }
+  const onRequest = function waferOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    enter(request, reply, done, false)
+  }
+  const onRequestBodyless = function waferOnRequest (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    enter(request, reply, done, true)
   }
 
   const preParsing = function waferPreParsing (request: FastifyRequest, reply: FastifyReply, payload: Readable, done: Done): void {
@@ -156,7 +178,7 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
     })
   }
 
-  return { onRequest, preParsing: preParsing as unknown as preParsingHookHandler, onSend: onSend as unknown as onSendHookHandler }
+  return { onRequest, onRequestBodyless, preParsing: preParsing as unknown as preParsingHookHandler, onSend: onSend as unknown as onSendHookHandler }
 }
 
 /** The reply's bytes, for filters that need the body: a streamed reply is read (up to `limit`). */

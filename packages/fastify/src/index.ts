@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync, RouteOptions } from 'fastif
 import fp from 'fastify-plugin'
 import { configRoutes, type UpstreamObserver } from './config-routes.js'
 import { debounceOf, definitionOf, sameRouteSet } from './config-reload.js'
-import { chainHooks, kExchange, type ChainHooks } from './hooks.js'
+import { bodylessRoute, chainHooks, kExchange, type ChainHooks } from './hooks.js'
 
 /** A chain: filter names in order, or the name of a chain declared in `chains`. */
 export type { ChainSpec }
@@ -128,8 +128,14 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
       hooks = chainHooks(spec, runtime, bodyLimit, responseBodyLimit)
       hooksBySpec.set(key, hooks)
     }
-    route.onRequest = prepend(hooks.onRequest, route.onRequest)
-    route.preParsing = prepend(hooks.preParsing, route.preParsing)
+    // Fastify reads no body for GET, HEAD and TRACE, and then skips preParsing hooks only if
+    // there are none: such a route runs its whole chain in onRequest, with no body.
+    if (bodylessRoute(route.method)) {
+      route.onRequest = prepend(hooks.onRequestBodyless, route.onRequest)
+    } else {
+      route.onRequest = prepend(hooks.onRequest, route.onRequest)
+      route.preParsing = prepend(hooks.preParsing, route.preParsing)
+    }
     route.onSend = append(hooks.onSend, route.onSend)
   })
 

@@ -40,6 +40,25 @@ test('a bodyless request still runs the body filters, with no body', async (t) =
   assert.deepEqual((await fastify.inject('/echo')).json(), { seen: 'none' })
 })
 
+test('a GET or HEAD route runs its whole chain in onRequest (no preParsing hook): body filters see no body, as the route', async (t) => {
+  const { fastify } = await app()
+  const hooks: Record<string, unknown[]> = {}
+  fastify.addHook('onRoute', (route) => {
+    hooks[`${String(route.method)} ${route.url}`] = [route.onRequest, route.preParsing].map((h) => (Array.isArray(h) ? h : h === undefined ? [] : [h]).length)
+  })
+  fastify.get('/late', async (req) => ({ seen: req.headers['x-body'], order: req.headers['x-order'] }))
+  fastify.post('/late', async (req) => ({ seen: req.headers['x-body'] }))
+  t.after(() => fastify.close())
+  await fastify.ready()
+  assert.deepEqual(hooks['GET /late'], [1, 0], 'onRequest only')
+  assert.deepEqual(hooks['POST /late'], [1, 1], 'a POST route keeps its preParsing hook')
+  const get = await fastify.inject({ method: 'GET', url: '/late', payload: 'abc', headers: { 'content-type': 'text/plain' } })
+  assert.deepEqual(get.json(), { seen: 'none', order: 'T' }, 'both filters ran, the body filter without the body Fastify ignores')
+  const head = await fastify.inject({ method: 'HEAD', url: '/late' })
+  assert.equal(head.statusCode, 200)
+  assert.deepEqual((await fastify.inject({ method: 'POST', url: '/late', payload: 'abcd', headers: { 'content-type': 'text/plain' } })).json(), { seen: '4' })
+})
+
 test('a body over the route bodyLimit is refused with 413 before any body filter runs', async (t) => {
   const { fastify, log } = await app({ bodyLimit: 100 })
   t.after(() => fastify.close())

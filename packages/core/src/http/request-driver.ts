@@ -143,6 +143,16 @@ export class RequestDriver<Run extends DrivenExchange> {
     this.#io.readBody(run, this)
   }
 
+  /**
+   * Runs the filters from the first that needs the body on, without one: for a route whose
+   * methods never carry a body the framework reads (GET, HEAD), so it has no body phase.
+   */
+  withoutBody (run: Run): void {
+    const chain = run.chain
+    if (chain.bodyStart >= chain.filters.length) return this.#io.proceed(run)
+    this.#settle(run, chain.runRequest(run, chain.bodyStart), true)
+  }
+
   withBody (run: Run, body: Buffer): void {
     run.body = body
     this.#settle(run, run.chain.runRequest(run, run.chain.bodyStart), true)
