@@ -172,7 +172,7 @@ async function buildAs (asc, root, job) {
   }
   const listFiles = (dir, baseDir) => {
     try {
-      return readdirSync(join(baseDir, dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      return readdirSync(resolve(baseDir, dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     } catch {
       return null
     }

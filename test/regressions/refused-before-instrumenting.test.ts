@@ -12,7 +12,7 @@ import { captureLogger, useCacheDir } from '../support/index.ts'
 import { bigModule } from '../support/big-module.mjs'
 
 const refused = [
-  { marker: 'proxy_abi_version_0_2_1', code: 'WAFER_ERR_ABI_UNSUPPORTED' },
+  { marker: 'proxy_abi_version_0_3_0', code: 'WAFER_ERR_ABI_VERSION' },
   { marker: 'wafer_abi_version_9', code: 'WAFER_ERR_ABI_VERSION' }
 ]
 

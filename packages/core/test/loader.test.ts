@@ -16,7 +16,7 @@ async function loadError (module: string | Uint8Array, config?: unknown): Promis
 const cases: Array<{ name: string, code: WaferErrorCode, mentions: string[] }> = [
   { name: 'abi-v9', code: 'WAFER_ERR_ABI_VERSION', mentions: ['version 9', 'wafer_abi_version_2'] },
   { name: 'no-version', code: 'WAFER_ERR_ABI_MISSING_VERSION', mentions: ['wafer_abi_version_<N>'] },
-  { name: 'proxy-wasm', code: 'WAFER_ERR_ABI_UNSUPPORTED', mentions: ['Proxy-Wasm ABI 0.2.1'] },
+  { name: 'proxy-abi-0-3', code: 'WAFER_ERR_ABI_VERSION', mentions: ['Proxy-Wasm ABI 0.3.0', 'proxy_abi_version_0_2_1'] },
   { name: 'missing-resume', code: 'WAFER_ERR_ABI_MISSING_EXPORT', mentions: ['"wafer_on_resume"', '(i32) -> i32', 'kv_'] },
   { name: 'missing-phase', code: 'WAFER_ERR_ABI_MISSING_EXPORT', mentions: ['"wafer_on_request" or "wafer_on_response"', '() -> i32'] },
   { name: 'bad-signature', code: 'WAFER_ERR_ABI_BAD_SIGNATURE', mentions: ['"wafer_on_request"', 'has signature (i32, i32) -> i32', 'expected a function () -> i32'] },

@@ -118,10 +118,13 @@ test('inspect: ABI, exports and imports with signatures, size and sha256', async
 })
 
 test('inspect: a module that speaks no known ABI is described, with exit 1; garbage is refused', async () => {
-  const r = await wafer(['inspect', fixture('proxy-wasm')])
+  const r = await wafer(['inspect', fixture('proxy-abi-0-3')])
   assert.equal(r.code, 1)
-  assert.match(r.stdout, /abi {7}none usable: WAFER_ERR_ABI_UNSUPPORTED/)
-  assert.match(r.stdout, /proxy_abi_version_0_2_1/)
+  assert.match(r.stdout, /abi {7}none usable: WAFER_ERR_ABI_VERSION/)
+  assert.match(r.stdout, /proxy_abi_version_0_3_0/)
+  const proxy = await wafer(['inspect', fixture('proxy-wasm')])
+  assert.equal(proxy.code, 0, proxy.stderr)
+  assert.match(proxy.stdout, /^abi {7}proxy-wasm\/0\.2\.1 \(request phase\)$/m)
   const garbage = await configFile('bad.wasm', 'not wasm')
   const g = await wafer(['inspect', garbage])
   assert.equal(g.code, 1)

@@ -3,6 +3,7 @@ import { selectAbi } from './registry.js'
 import type { AbiDescriptor } from './types.js'
 // Each ABI registers itself when imported; the import order is the order they are asked in.
 import './native/index.js'
+import './proxy-wasm/index.js'
 
 export { registerAbi, selectAbi, supportedAbis } from './registry.js'
 

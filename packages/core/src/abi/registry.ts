@@ -8,24 +8,12 @@ import type { AbiDetector, AbiRefusal, GuestAbi } from './types.js'
  */
 const registered: GuestAbi[] = []
 
-const PROXY_WASM_MARKER = /^proxy_abi_version_(\d+)_(\d+)_(\d+)$/
-
 /**
  * ABIs recognised but not run yet: a module that speaks one is refused with
  * WAFER_ERR_ABI_UNSUPPORTED rather than "declares no ABI". Asked after every registered ABI, so
- * registering the real one makes its entry here dead (then delete it).
+ * registering the real one makes its entry here dead (then delete it). None at the moment.
  */
-const recognised: readonly AbiDetector[] = [{
-  id: 'proxy-wasm',
-  marker: 'proxy_abi_version_0_2_1',
-  detect (info) {
-    for (const e of info.exports) {
-      const p = PROXY_WASM_MARKER.exec(e.name)
-      if (p !== null) return { refused: 'unsupported', declared: `Proxy-Wasm ABI ${p[1]}.${p[2]}.${p[3]}` }
-    }
-    return false
-  }
-}]
+const recognised: readonly AbiDetector[] = []
 
 /** Adds `abi` after those registered before it. Returns what removes it again (for tests). */
 export function registerAbi (abi: GuestAbi): () => void {

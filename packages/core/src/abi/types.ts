@@ -10,7 +10,8 @@ import type { FilterStore } from './filter-store.js'
 export interface AbiDescriptor {
   /** e.g. `wafer-native` */
   abi: string
-  version: number
+  /** `2` for `wafer-native`; the module's own ABI version for Proxy-Wasm: `'0.2.1'`. */
+  version: number | string
   request: boolean
   response: boolean
 }
@@ -95,7 +96,7 @@ export interface AbiDetector {
 
 /** A guest ABI: recognises, validates and instantiates modules that speak it. */
 export interface GuestAbi extends AbiDetector {
-  readonly version: number
+  readonly version: number | string
   /**
    * True: an instance keeps guest state for a request from its first phase to its end (Proxy-Wasm
    * does, from headers to `proxy_on_done`), so it stays bound to the request between phases and

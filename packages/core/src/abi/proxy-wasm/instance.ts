@@ -1,0 +1,335 @@
+import { describe, waferError, WaferError } from '../../errors.js'
+import type { Exchange } from '../../http/exchange.js'
+import { CONTINUE, type Decision } from '../../http/decision.js'
+import { FilterCall, HeaderMap, type Phase } from '../../http/request-context.js'
+import { fuelBudget, isMetered, prepareFuel } from '../../sandbox/budget.js'
+import { GuestMemory } from '../guest-memory.js'
+import { trapError } from '../phase-budget.js'
+import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
+import type { Glue, Stage } from './glue.js'
+import { proxyImports } from './host-calls.js'
+import { PROXY_BUDGET_ENTRIES, Status, StreamType } from './spec.js'
+import { WASI_MODULE, wasiImports } from './wasi.js'
+
+type Entry = (a: number, b: number, c: number) => number
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'error'] as const
+/** Filter actions (`proxy_action_t`, and the SDKs' FilterHeadersStatus): Continue and ContinueAndEndStream go on. */
+const CONTINUE_ACTIONS = new Set([0, 2])
+
+/** `proc_exit` from the guest: unwinds it, and the instance is discarded. */
+class ProcExit extends Error {
+  constructor (readonly exitCode: number) {
+    super(`it called proc_exit(${exitCode})`)
+  }
+}
+
+/**
+ * One instance of a Proxy-Wasm module, with its root context (created and configured by `init`)
+ * and, per request, one stream context: `begin` creates it, the phases call its headers
+ * callbacks, `done` runs `proxy_on_done`, `proxy_on_log` and `proxy_on_delete`. The instance
+ * stays bound to the request in between (GuestAbi#perRequest), as the guest keeps state for it.
+ */
+export class ProxyWasmInstance implements GuestInstance, Glue {
+  healthy = true
+  readonly mem = new GuestMemory()
+  readonly call = new FilterCall()
+  readonly host: GuestHost
+  readonly rootId = 1
+  stage: Stage = 'idle'
+  contextId = 0
+  configuration: Buffer | undefined
+  allocating = false
+  broken = false
+
+  readonly #x: Record<string, Entry | undefined>
+  readonly #alloc: { name: string, fn: (size: number) => number }
+  readonly #exports: WebAssembly.Exports
+  readonly #fuel: bigint | undefined
+  readonly #setFuel: ((budget: bigint) => void) | undefined
+  #nextContext = 2
+  #entry = ''
+  #fault: WaferError | undefined
+  #continued = false
+  /** The last line the guest logged while it was configured: the reason it gives for a rejection. */
+  #lastLine: string | undefined
+
+  constructor (module: WebAssembly.Module, host: GuestHost) {
+    this.host = host
+    let instance: WebAssembly.Instance
+    const exit = (code: number): never => { throw new ProcExit(code) }
+    try {
+      instance = new WebAssembly.Instance(module, {
+        env: proxyImports(this),
+        [WASI_MODULE]: wasiImports({
+          mem: this.mem,
+          write: (fd, text) => { this.log(fd === 1 ? 2 : 4, text) },
+          badPointer: (where, ptr, len) => { this.badPointer(where, ptr, len) },
+          exit,
+          maxOutputBytes: host.limits.maxOutputBytes
+        })
+      })
+    } catch (err) {
+      throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, describe(err)], { cause: err, filter: host.filter })
+    }
+    const x = instance.exports as Record<string, unknown>
+    this.#exports = instance.exports
+    this.#x = x as Record<string, Entry | undefined>
+    this.mem.attach(x.memory as WebAssembly.Memory)
+    const name = typeof x.malloc === 'function' ? 'malloc' : 'proxy_on_memory_allocate'
+    this.#alloc = { name, fn: x[name] as (size: number) => number }
+    this.#fuel = host.limits.fuel !== undefined && isMetered(instance.exports) ? fuelBudget(host.limits.fuel) : undefined
+    const entries = PROXY_BUDGET_ENTRIES.filter((e) => typeof x[e] === 'function')
+    this.#setFuel = this.#fuel === undefined ? undefined : prepareFuel(module, instance.exports, entries, this.#fuel)
+    // A WASI reactor (_initialize, then main if it has one) or a command (_start), as the cpp-host does.
+    this.stage = 'start'
+    try {
+      if (x._initialize !== undefined) {
+        this.#enter('_initialize')
+        if (x.main !== undefined) this.#enter('main')
+      } else if (x._start !== undefined) {
+        this.#enter('_start')
+      }
+    } catch (err) {
+      throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, `its start function failed: ${describe(err)}`], { cause: err, filter: host.filter })
+    } finally {
+      this.stage = 'idle'
+    }
+  }
+
+  /**
+   * The root context: created, then `proxy_on_vm_start` (with an empty VM configuration) and
+   * `proxy_on_configure` with the plugin configuration. A false from either fails the filter's
+   * load with WAFER_ERR_FILTER_CONFIG, so a bad configuration fails startup or the reload.
+   */
+  init (config: Buffer): FilterNeeds {
+    const plugin = pluginConfiguration(config)
+    try {
+      this.stage = 'create'
+      this.#optional('proxy_on_context_create', this.rootId, 0)
+      this.#configure('vm_start', 'proxy_on_vm_start', Buffer.alloc(0))
+      this.#configure('configure', 'proxy_on_configure', plugin)
+    } catch (err) {
+      this.healthy = false
+      throw err
+    } finally {
+      this.stage = 'idle'
+      this.configuration = undefined
+    }
+    // Bodies: Wafer does not call the body callbacks yet (docs/proxy-wasm.md).
+    return { requestBody: false, responseBody: false, skipRequestPhase: false, skipResponsePhase: this.#x.proxy_on_response_headers === undefined }
+  }
+
+  #configure (stage: Stage, name: string, configuration: Buffer): void {
+    if (this.#x[name] === undefined) return
+    this.stage = stage
+    this.configuration = configuration
+    this.#lastLine = undefined
+    const ok = this.#enter(name, this.rootId, configuration.length)
+    if (ok !== 0) return
+    const said = this.#lastLine === undefined ? '' : `; its last log line: ${this.#lastLine}`
+    throw waferError('WAFER_ERR_FILTER_CONFIG', [this.host.filter, this.host.source, `${name} returned false${said}`], { filter: this.host.filter })
+  }
+
+  begin (ex: Exchange): void {
+    this.contextId = this.#nextContext
+    this.#nextContext = this.#nextContext >= 0x7fffffff ? 2 : this.#nextContext + 1
+    this.call.begin(ex, 'request', false)
+    this.stage = 'create'
+    try {
+      this.#optional('proxy_on_context_create', this.contextId, this.rootId)
+    } catch (err) {
+      this.#fail(err)
+      throw err
+    } finally {
+      this.#reset()
+    }
+  }
+
+  onRequest (ex: Exchange, withBody: boolean): Decision {
+    return this.#phase(ex, 'request', withBody, 'proxy_on_request_headers', requestEnds(ex) ? 1 : 0)
+  }
+
+  onResponse (ex: Exchange, withBody: boolean): Decision {
+    return this.#phase(ex, 'response', withBody, 'proxy_on_response_headers', 0)
+  }
+
+  #phase (ex: Exchange, phase: Phase, withBody: boolean, name: string, endOfStream: number): Decision {
+    if (this.#x[name] === undefined) return CONTINUE
+    this.call.begin(ex, phase, withBody)
+    this.stage = phase
+    this.#continued = false
+    try {
+      const names = this.call.headerNames(phase === 'request' ? HeaderMap.Request : HeaderMap.Response)
+      // ABI 0.1.0 has no end_of_stream: the extra argument is ignored.
+      const action = this.#enter(name, this.contextId, typeof names === 'number' ? 0 : names.length, endOfStream)
+      const response = this.call.finishRespond()
+      if (response !== undefined) return { respond: true, response }
+      if (CONTINUE_ACTIONS.has(action) || this.#continued) return CONTINUE
+      throw this.#error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name} (action ${action})`])
+    } catch (err) {
+      this.#fail(err)
+      throw err
+    } finally {
+      this.#reset()
+    }
+  }
+
+  /** The stream context ends; on an instance that broke, only the host's side of it. */
+  done (ex: Exchange): void {
+    const context = this.contextId
+    if (!this.healthy || context === 0) {
+      this.contextId = 0
+      return
+    }
+    this.call.begin(ex, 'response', false)
+    this.stage = 'log'
+    try {
+      // A false from proxy_on_done asks the host to wait for proxy_done; Wafer ends the context now.
+      for (const name of ['proxy_on_done', 'proxy_on_log', 'proxy_on_delete']) {
+        this.#optional(name, context)
+      }
+    } catch (err) {
+      this.#fail(err)
+      throw err
+    } finally {
+      this.#reset()
+      this.contextId = 0
+    }
+  }
+
+  /** Calls a callback the module may not export (all of them are optional). */
+  #optional (name: string, a: number, b = 0): void {
+    if (this.#x[name] !== undefined) this.#enter(name, a, b)
+  }
+
+  /** Calls an export; a trap (or proc_exit) becomes a coded error, a recorded fault is raised after. */
+  #enter (name: string, a = 0, b = 0, c = 0): number {
+    const fn = this.#x[name] as Entry
+    this.#entry = name
+    if (this.#setFuel !== undefined && PROXY_BUDGET_ENTRIES.includes(name)) this.#setFuel(this.#fuel as bigint)
+    let result: number
+    try {
+      result = fn(a, b, c)
+    } catch (err) {
+      throw this.#trap(err, name)
+    }
+    const fault = this.#fault
+    if (fault !== undefined) throw fault
+    return result
+  }
+
+  #trap (err: unknown, where: string): WaferError {
+    if (this.#fault !== undefined) return this.#fault
+    if (err instanceof ProcExit) return waferError('WAFER_ERR_FILTER_TRAP', [this.host.filter, where, err.message], { cause: err, filter: this.host.filter })
+    return trapError(err, this.host.filter, where, this.host.limits, this.#fuel === undefined ? undefined : this.#exports, this.mem.byteLength())
+  }
+
+  // The Glue, for host-calls.ts and wasi.ts.
+
+  log (level: number, text: string): void {
+    if (this.stage === 'configure' || this.stage === 'vm_start') this.#lastLine = text
+    const logger = this.call.ex?.log ?? this.host.logger
+    logger[LEVELS[level] ?? 'info']({ filter: this.host.filter }, text)
+  }
+
+  badPointer (where: string, ptr: number, len: number): Status {
+    this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.host.filter, where, `[${ptr >>> 0}, ${(ptr >>> 0) + (len >>> 0)}) is outside its ${this.mem.byteLength()}-byte memory`])
+    return Status.InvalidMemoryAccess
+  }
+
+  refuse (where: string, problem: string): Status {
+    this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.host.filter, this.#entry, `${where}: ${problem}`])
+    return Status.BadArgument
+  }
+
+  tooLarge (where: string, len: number): boolean {
+    const max = this.host.limits.maxOutputBytes
+    if (len >>> 0 <= max) return false
+    this.refuse(where, `a write of ${len >>> 0} bytes exceeds limits.maxOutputBytes (${max})`)
+    return true
+  }
+
+  put (where: string, ptr: number, value: number | bigint, wide = false): boolean {
+    if (!this.mem.inBounds(ptr, wide ? 8 : 4)) {
+      this.badPointer(where, ptr, wide ? 8 : 4)
+      return false
+    }
+    if (wide) this.mem.view().writeBigUInt64LE(BigInt(value), ptr >>> 0)
+    else this.mem.view().writeUInt32LE(Number(value) >>> 0, ptr >>> 0)
+    return true
+  }
+
+  give (where: string, bytes: Uint8Array, ptrPtr: number, sizePtr: number): Status {
+    let ptr = 0
+    if (bytes.length > 0) {
+      const at = this.#allocate(where, bytes.length)
+      if (at === undefined) return Status.InvalidMemoryAccess
+      this.mem.view().set(bytes, at)
+      ptr = at
+    }
+    return this.put(where, ptrPtr, ptr) && this.put(where, sizePtr, bytes.length) ? Status.Ok : Status.InvalidMemoryAccess
+  }
+
+  continueStream (stream: number): void {
+    if ((stream === StreamType.Request && this.stage === 'request') || (stream === StreamType.Response && this.stage === 'response')) this.#continued = true
+  }
+
+  /**
+   * Memory for what the host hands the guest, from the guest's own allocator, called inside a
+   * host call (that is how Proxy-Wasm works). While it runs, the guest may only log and read
+   * clocks; it runs on the fuel left to the callback that made the host call, so one that loops
+   * traps on fuel; what it returns must be a non-zero address with `size` bytes inside memory.
+   */
+  #allocate (where: string, size: number): number | undefined {
+    const { name, fn } = this.#alloc
+    const call = `${name}(${size}) for ${where}`
+    let ptr: number
+    this.allocating = true
+    try {
+      ptr = fn(size) >>> 0
+    } catch (err) {
+      this.broken = true
+      this.#fault ??= this.#trap(err, `${this.#entry}, in ${call}`)
+      return undefined
+    } finally {
+      this.allocating = false
+    }
+    if (ptr !== 0 && this.mem.inBounds(ptr, size)) return ptr
+    this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.host.filter, this.#entry,
+      ptr === 0 ? `${call} returned 0 (allocation failed)` : `${call} returned ${ptr}: [${ptr}, ${ptr + size}) is outside its ${this.mem.byteLength()}-byte memory`])
+    return undefined
+  }
+
+  #error (code: ConstructorParameters<typeof WaferError>[0], args: unknown[]): WaferError {
+    return waferError(code, args, { filter: this.host.filter })
+  }
+
+  #fail (err: unknown): void {
+    if (!(err instanceof WaferError && err.code === 'WAFER_ERR_STATE')) this.healthy = false
+  }
+
+  #reset (): void {
+    this.call.end()
+    this.stage = 'idle'
+    this.#fault = undefined
+    this.#entry = ''
+  }
+}
+
+/**
+ * The plugin configuration a filter's `config` becomes: a string verbatim, anything else as
+ * JSON; an empty object (what a filter without `config` has) is an empty configuration, as in
+ * Envoy when none is given.
+ */
+export function pluginConfiguration (config: Buffer): Buffer {
+  const text = config.toString('utf8')
+  if (text === '{}') return Buffer.alloc(0)
+  if (text.startsWith('"')) return Buffer.from(JSON.parse(text) as string, 'utf8')
+  return config
+}
+
+/** Whether the request has no body, which `proxy_on_request_headers` says with end_of_stream. */
+function requestEnds (ex: Exchange): boolean {
+  const length = ex.headers['content-length']
+  return ex.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')
+}

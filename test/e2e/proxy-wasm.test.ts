@@ -1,0 +1,223 @@
+// Proxy-Wasm filters (docs/proxy-wasm.md) through both adapters over real sockets: unmodified
+// filters built with the published AssemblyScript SDK (test/fixtures/guests/proxy-sdk-*.ts), an
+// ABI 0.1.0 module, and hostile guests (bad pointers to every header and buffer call, hostile
+// allocators, proc_exit), whose failures are read back from a real pino logger's JSON lines.
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { test, type TestContext } from 'node:test'
+import express from 'express'
+import Fastify from 'fastify'
+import wafer from '@wafer/fastify'
+import { createWaferMiddleware } from '@wafer/express'
+import type { ChainSpec, Wafer, WaferDefinition } from '@wafer/core'
+import type { pino } from 'pino'
+import { captureLogger, fixture, silent, type LogLine } from '../support/index.ts'
+
+interface Options {
+  filters: WaferDefinition['filters']
+  /** The chain every request goes through; `routes` get their own instead. */
+  chain?: ChainSpec
+  routes?: Array<{ path: string, chain: ChainSpec }>
+  logger?: pino.Logger
+}
+
+interface App {
+  url: string
+  runtime: Wafer
+  close: () => Promise<void>
+}
+
+interface Echo {
+  method: string
+  url: string
+  headers: Record<string, string | undefined>
+}
+
+async function fastifyApp (o: Options): Promise<App> {
+  const app = Fastify({ loggerInstance: o.logger ?? silent })
+  await app.register(wafer, { filters: o.filters, ...(o.chain === undefined ? {} : { chain: o.chain }) })
+  const echo = async (req: { method: string, url: string, headers: unknown }): Promise<unknown> => ({ method: req.method, url: req.url, headers: req.headers })
+  for (const route of o.routes ?? []) app.get(route.path, { config: { wafer: { chain: route.chain } } }, echo)
+  app.all('/*', echo)
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  return { url, runtime: app.wafer, close: () => app.close() }
+}
+
+async function expressApp (o: Options): Promise<App> {
+  const middleware = await createWaferMiddleware({ filters: o.filters, logger: o.logger ?? silent, ...(o.chain === undefined ? {} : { chain: o.chain }) })
+  const app = express()
+  app.use(middleware)
+  const echo = (req: express.Request, res: express.Response): void => { res.json({ method: req.method, url: req.url, headers: req.headers }) }
+  for (const route of o.routes ?? []) app.get(route.path, middleware.chain(route.chain), echo)
+  app.use(echo)
+  const server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    runtime: middleware.wafer,
+    close: async () => {
+      const closed = once(server, 'close')
+      server.close()
+      server.closeAllConnections()
+      await closed
+      await middleware.close()
+    }
+  }
+}
+
+const adapters = [['fastify', fastifyApp], ['express', expressApp]] as const
+
+async function until (what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/** The fail-closed log line of `filter`, with the error it carries. */
+function failure (lines: LogLine[], filter: string): { code: string, message: string } | undefined {
+  const line = lines.find((l) => l.filter === filter && l.level === 50 && typeof l.err === 'object')
+  return line?.err as { code: string, message: string } | undefined
+}
+
+const HOSTILE_POINTERS: ReadonlyArray<[string, string]> = [
+  ['a', 'proxy_get_header_map_value'], ['b', 'proxy_get_header_map_value'], ['c', 'proxy_add_header_map_value'],
+  ['d', 'proxy_replace_header_map_value'], ['e', 'proxy_remove_header_map_value'], ['f', 'proxy_get_header_map_pairs'],
+  ['g', 'proxy_set_header_map_pairs'], ['h', 'proxy_get_header_map_size'], ['i', 'proxy_get_buffer_bytes'],
+  ['j', 'proxy_get_buffer_status'], ['k', 'proxy_set_buffer_bytes'], ['l', 'proxy_send_local_response'],
+  ['m', 'proxy_get_property'], ['n', 'proxy_log'], ['o', 'fd_write'], ['p', 'fd_write']
+]
+
+for (const [adapter, start] of adapters) {
+  const run = async (t: TestContext, o: Options): Promise<App> => {
+    const app = await start(o)
+    t.after(() => app.close())
+    return app
+  }
+
+  test(`${adapter}: an unmodified SDK filter adds, replaces and removes request headers, reads pseudo-headers and properties, adds a response header, and logs from proxy_on_log`, async (t) => {
+    const { logger, lines } = captureLogger('info')
+    const app = await run(t, { filters: { p: { module: fixture('proxy-sdk-headers'), config: 'hello' } }, chain: ['p'], logger })
+    const res = await fetch(`${app.url}/echo?x=1`, { headers: { 'x-user': 'ann', 'x-replace-me': 'a', 'x-remove-me': 'b' } })
+    assert.equal(res.status, 200)
+    const echo = await res.json() as Echo
+    assert.equal(echo.url, '/echo?x=1')
+    assert.equal(echo.headers['x-proxy-user'], 'ann')
+    assert.equal(echo.headers['x-replace-me'], 'replaced')
+    assert.equal(echo.headers['x-remove-me'], undefined)
+    assert.equal(echo.headers['x-pseudo'], `GET /echo?x=1 http ${new URL(app.url).host}`)
+    assert.equal(echo.headers['x-props'], 'GET /echo p 127.0.0.1 eos')
+    assert.equal(res.headers.get('x-proxy-response'), 'sdk')
+    assert.equal(res.headers.get('x-upstream-status'), '200')
+    assert.equal(res.headers.get('x-plugin-config'), 'hello', 'a string config is the plugin configuration, verbatim')
+    await until('proxy_on_log', () => lines.some((l) => l.msg === '[INFO]: headers filter: on_log /echo?x=1 user=ann status=200'))
+    assert.equal(lines.find((l) => l.msg.includes('on_log'))?.filter, 'p', 'guest output is logged with the filter name')
+
+    const again = await fetch(`${app.url}/echo`, { headers: { 'x-user': 'bob' } })
+    assert.equal((await again.json() as Echo).headers['x-proxy-user'], 'bob')
+    await until('the second on_log', () => lines.some((l) => l.msg.includes('on_log /echo user=bob')))
+    const pool = app.runtime.filter('p')?.status().pool
+    assert.deepEqual([pool?.created, pool?.busy], [1, 0], 'one instance, back in the pool after each request')
+    assert.equal(app.runtime.filter('p')?.status().abi, 'proxy-wasm/0.2.1')
+  })
+
+  test(`${adapter}: proxy_send_local_response answers the request; the route is not reached`, async (t) => {
+    const app = await run(t, { filters: { p: { module: fixture('proxy-sdk-headers') } }, chain: ['p'] })
+    const res = await fetch(`${app.url}/echo`, { headers: { 'x-deny': 'yes' } })
+    assert.equal(res.status, 403)
+    assert.equal(res.headers.get('x-denied-by'), 'sdk-headers')
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/)
+    assert.equal(await res.text(), 'denied by proxy-wasm')
+    assert.equal(res.headers.get('x-plugin-config'), null, 'no configuration: the plugin got an empty one')
+  })
+
+  test(`${adapter}: an object config is JSON-encoded into the plugin configuration`, async (t) => {
+    const app = await run(t, { filters: { p: { module: fixture('proxy-sdk-headers'), config: { hosts: ['a.example'] } } }, chain: ['p'] })
+    const res = await fetch(`${app.url}/echo`)
+    assert.equal(res.headers.get('x-plugin-config'), '{"hosts":["a.example"]}')
+  })
+
+  test(`${adapter}: :path rewrites the request target under the request-target rule`, async (t) => {
+    const { logger, lines } = captureLogger('info')
+    const app = await run(t, { filters: { path: { module: fixture('proxy-sdk-path') } }, chain: ['path'], logger })
+    const moved = await fetch(`${app.url}/old/items?q=1`)
+    assert.equal((await moved.json() as Echo).url, '/new/items?q=1')
+    const refused = await fetch(`${app.url}/old/items`, { headers: { 'x-bad-path': 'yes' } })
+    assert.equal(refused.status, 503)
+    assert.equal((await refused.json() as { code: string }).code, 'WAFER_ERR_ABI_BAD_OUTPUT')
+    assert.match(failure(lines, 'path')?.message ?? '', /proxy_replace_header_map_value: the path "\/a\/\.\.\/b" is refused/)
+  })
+
+  test(`${adapter}: an ABI 0.1.0 module: proxy_get_configuration, and a pause after proxy_continue_request goes on`, async (t) => {
+    const app = await run(t, { filters: { old: { module: fixture('proxy-v010'), config: 'v1' } }, chain: ['old'] })
+    const res = await fetch(`${app.url}/echo`)
+    assert.equal(res.status, 200)
+    const echo = await res.json() as Echo
+    assert.deepEqual([echo.headers['x-abi'], echo.headers['x-config']], ['0.1.0', 'v1'])
+    assert.equal(app.runtime.filter('old')?.status().abi, 'proxy-wasm/0.1.0')
+  })
+
+  test(`${adapter}: proxy_on_configure returning false fails startup with WAFER_ERR_FILTER_CONFIG, quoting the filter's reason`, async () => {
+    for (const [module, config, reason] of [
+      [fixture('proxy-sdk-headers'), 'bad: no hosts', '[ERROR]: headers filter: configuration rejected: bad: no hosts'],
+      [fixture('proxy-configure-false'), undefined, 'bad plugin configuration: expected a list of hosts']
+    ] as const) {
+      await assert.rejects(start({ filters: { p: { module, config } }, chain: ['p'] }), (err: Error & { code: string }) => {
+        assert.equal(err.code, 'WAFER_ERR_FILTER_CONFIG')
+        assert.ok(err.message.includes('Filter "p"') && err.message.includes('proxy_on_configure returned false'), err.message)
+        assert.ok(err.message.includes(reason), err.message)
+        return true
+      })
+    }
+  })
+
+  test(`${adapter}: a reload whose plugin configuration is rejected fails, and the old filter keeps serving`, async (t) => {
+    const app = await run(t, { filters: { p: { module: fixture('proxy-sdk-headers'), config: 'v1' } }, chain: ['p'] })
+    const report = await app.runtime.reload({ filters: { p: { module: fixture('proxy-sdk-headers'), config: 'bad again' } } })
+    assert.equal(report.outcome, 'failed')
+    assert.equal(report.error?.code, 'WAFER_ERR_FILTER_CONFIG')
+    const res = await fetch(`${app.url}/echo`)
+    assert.equal(res.headers.get('x-plugin-config'), 'v1')
+  })
+
+  test(`${adapter}: a bad pointer or length to any header, buffer, property or log call fails the request with WAFER_ERR_ABI_BAD_POINTER naming the call`, async (t) => {
+    const { logger, lines } = captureLogger('info')
+    const cases = [...HOSTILE_POINTERS, ['x', 'proc_exit(2)'] as [string, string]]
+    const filters: WaferDefinition['filters'] = {}
+    for (const [c] of cases) filters[`ptr-${c}`] = { module: fixture('proxy-hostile-pointers'), config: c }
+    const app = await run(t, { filters, routes: cases.map(([c]) => ({ path: `/ptr/${c}`, chain: [`ptr-${c}`] })), logger })
+    for (const [c, call] of cases) {
+      const res = await fetch(`${app.url}/ptr/${c}`)
+      const body = await res.json() as { code: string, filter: string }
+      const code = c === 'x' ? 'WAFER_ERR_FILTER_TRAP' : 'WAFER_ERR_ABI_BAD_POINTER'
+      assert.deepEqual([res.status, body.code, body.filter], [503, code, `ptr-${c}`], `case ${c} (${call})`)
+      const err = failure(lines, `ptr-${c}`)
+      assert.equal(err?.code, code, `case ${c}`)
+      assert.ok(err?.message.includes(call), `case ${c}: ${err?.message}`)
+      await until(`case ${c}'s instance discarded`, () => app.runtime.filter(`ptr-${c}`)?.status().pool.discarded === 1)
+    }
+  })
+
+  test(`${adapter}: a hostile allocator (returns 0, returns memory outside, loops, calls the host back) fails the request with a coded error, never a hang`, async (t) => {
+    const { logger, lines } = captureLogger('info')
+    const cases: Array<[string, number, string | undefined, RegExp | undefined]> = [
+      ['0', 503, 'WAFER_ERR_ABI_BAD_POINTER', /proxy_on_memory_allocate\(9\) for proxy_get_header_map_value returned 0/],
+      ['o', 503, 'WAFER_ERR_ABI_BAD_POINTER', /returned 4294967040: \[4294967040, 4294967049\) is outside its 65536-byte memory/],
+      ['l', 503, 'WAFER_ERR_FILTER_FUEL', /proxy_on_request_headers, in proxy_on_memory_allocate\(9\)/],
+      ['r', 503, 'WAFER_ERR_ABI_BAD_OUTPUT', /proxy_get_header_map_value: called from inside the allocator/],
+      ['k', 200, undefined, undefined]
+    ]
+    const filters: WaferDefinition['filters'] = {}
+    for (const [c] of cases) filters[`alloc-${c}`] = { module: fixture('proxy-hostile-alloc'), config: c, limits: { fuel: 200_000 } }
+    const app = await run(t, { filters, routes: cases.map(([c]) => ({ path: `/alloc/${c}`, chain: [`alloc-${c}`] })), logger })
+    for (const [c, status, code, message] of cases) {
+      const res = await fetch(`${app.url}/alloc/${c}`, { headers: { 'x-k': '123456789' } })
+      assert.equal(res.status, status, `case ${c}`)
+      if (code === undefined) continue
+      assert.equal((await res.json() as { code: string }).code, code, `case ${c}`)
+      assert.match(failure(lines, `alloc-${c}`)?.message ?? '', message as RegExp, `case ${c}`)
+    }
+  })
+}
