@@ -31,7 +31,7 @@ function start (scenario, arg, profile) {
 }
 
 const load = (url, duration) => new Promise((resolve, reject) => {
-  const post = name === 'wasm-body-1kb'
+  const post = name.endsWith('body-1kb')
   autocannon({
     url: `${url}/api/items`, connections: 32, duration, method: post ? 'POST' : 'GET',
     ...(process.env.RATE ? { overallRate: Number(process.env.RATE) } : {}),

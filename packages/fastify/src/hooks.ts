@@ -41,6 +41,26 @@ class FastifyExchange extends DrivenExchange {
 
 function noop (): void {}
 
+/**
+ * The body the filters left, as the stream Fastify's body parsers read. One chunk, pushed when
+ * first read: `Readable.from` would run an async iterator for it.
+ */
+class BodyStream extends Readable {
+  #body: Buffer | undefined
+
+  constructor (body: Buffer) {
+    super()
+    this.#body = body
+  }
+
+  override _read (): void {
+    const body = this.#body
+    this.#body = undefined
+    if (body !== undefined && body.length > 0) this.push(body)
+    this.push(null)
+  }
+}
+
 /** The generation a request entered, if a chain runs on its route. */
 export function generationOf (request: FastifyRequest): Generation | undefined {
   return (request as WithExchange)[kExchange]?.hold.generation
@@ -122,7 +142,7 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
       })
     },
     // The route parses what the filters leave, which may be a replaced body.
-    proceed: (run) => { run.done(null, run.read ? Readable.from([run.body as Buffer]) : run.payload) },
+    proceed: (run) => { run.done(null, run.read ? new BodyStream(run.body as Buffer) : run.payload) },
     fail: (run, err) => { run.done(err as Error) }
   }
   const driver = new RequestDriver(io, responseIO)
