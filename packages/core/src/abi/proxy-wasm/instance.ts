@@ -9,19 +9,13 @@ import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import type { Glue, Stage } from './glue.js'
 import { proxyImports } from './host-calls.js'
 import { PROXY_BUDGET_ENTRIES, Status, StreamType } from './spec.js'
-import { WASI_MODULE, wasiImports } from './wasi.js'
+import { ProcExit, WASI_MODULE, wasiImports } from './wasi.js'
+import { pluginConfiguration, requestEnds } from './callback-args.js'
 
 type Entry = (a: number, b: number, c: number) => number
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'error'] as const
 /** Filter actions (`proxy_action_t`, and the SDKs' FilterHeadersStatus): Continue and ContinueAndEndStream go on. */
 const CONTINUE_ACTIONS = new Set([0, 2])
-
-/** `proc_exit` from the guest: unwinds it, and the instance is discarded. */
-class ProcExit extends Error {
-  constructor (readonly exitCode: number) {
-    super(`it called proc_exit(${exitCode})`)
-  }
-}
 
 /**
  * One instance of a Proxy-Wasm module, with its root context (created and configured by `init`)
@@ -56,7 +50,6 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
   constructor (module: WebAssembly.Module, host: GuestHost) {
     this.host = host
     let instance: WebAssembly.Instance
-    const exit = (code: number): never => { throw new ProcExit(code) }
     try {
       instance = new WebAssembly.Instance(module, {
         env: proxyImports(this),
@@ -64,7 +57,6 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
           mem: this.mem,
           write: (fd, text) => { this.log(fd === 1 ? 2 : 4, text) },
           badPointer: (where, ptr, len) => { this.badPointer(where, ptr, len) },
-          exit,
           maxOutputBytes: host.limits.maxOutputBytes
         })
       })
@@ -314,22 +306,4 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
     this.#fault = undefined
     this.#entry = ''
   }
-}
-
-/**
- * The plugin configuration a filter's `config` becomes: a string verbatim, anything else as
- * JSON; an empty object (what a filter without `config` has) is an empty configuration, as in
- * Envoy when none is given.
- */
-export function pluginConfiguration (config: Buffer): Buffer {
-  const text = config.toString('utf8')
-  if (text === '{}') return Buffer.alloc(0)
-  if (text.startsWith('"')) return Buffer.from(JSON.parse(text) as string, 'utf8')
-  return config
-}
-
-/** Whether the request has no body, which `proxy_on_request_headers` says with end_of_stream. */
-function requestEnds (ex: Exchange): boolean {
-  const length = ex.headers['content-length']
-  return ex.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')
 }

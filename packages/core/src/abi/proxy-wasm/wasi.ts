@@ -70,6 +70,16 @@ export const WASI_CALLS: Readonly<Record<string, WasiCall>> = {
   sock_shutdown: w('ii')
 }
 
+/**
+ * `proc_exit` from the guest: thrown through the guest's frames (the one host call that does not
+ * return), it ends the callback as a trap and the instance is discarded.
+ */
+export class ProcExit extends Error {
+  constructor (readonly exitCode: number) {
+    super(`it called proc_exit(${exitCode})`)
+  }
+}
+
 /** What the WASI stubs need from the instance. */
 export interface WasiHost {
   mem: GuestMemory
@@ -77,8 +87,6 @@ export interface WasiHost {
   write: (fd: 1 | 2, text: string) => void
   /** Records a bad pointer, raised when the callback returns. */
   badPointer: (where: string, ptr: number, len: number) => void
-  /** Ends the guest call: throws, and the instance is discarded. */
-  exit: (code: number) => never
   maxOutputBytes: number
 }
 
@@ -142,7 +150,7 @@ export function wasiImports (host: WasiHost): WebAssembly.ModuleImports {
     args_sizes_get: (count: number, size: number): number => pair('args_sizes_get', count, size, 0, 0),
     args_get: (): number => Errno.Success,
     sched_yield: (): number => Errno.Success,
-    proc_exit: (code: number): never => host.exit(code),
+    proc_exit: (code: number): never => { throw new ProcExit(code) },
     fd_fdstat_get: (fd: number, ptr: number): number => {
       if (fd !== 1 && fd !== 2) return Errno.BadF
       if (!out('fd_fdstat_get', ptr, 24)) return Errno.Fault
