@@ -115,6 +115,13 @@ for (const [adapter, start] of adapters) {
     await until('proxy_on_log', () => lines.some((l) => l.msg === '[INFO]: headers filter: on_log /echo?x=1 user=ann status=200'))
     assert.equal(lines.find((l) => l.msg.includes('on_log'))?.filter, 'p', 'guest output is logged with the filter name')
 
+    const pairs = await fetch(`${app.url}/echo`, { headers: { 'x-pairs': 'yes', 'x-drop': 'gone', 'x-keep': 'kept', 'x-status': '201' } })
+    assert.equal(pairs.status, 201, 'the response phase set :status')
+    assert.equal(pairs.headers.get('x-upstream-status'), '200', 'after reading the status the route gave')
+    const rewritten = (await pairs.json() as Echo).headers
+    assert.deepEqual([rewritten['x-drop'], rewritten['x-keep'], rewritten['x-pairs']], [undefined, 'kept', 'yes'], 'set_header_map_pairs replaced the map with what the filter read, less x-drop')
+    assert.ok(Number(rewritten['x-pair-count']) >= 4 + 5, `get_header_map_pairs read the pseudo-headers and every header: ${rewritten['x-pair-count']}`)
+
     const again = await fetch(`${app.url}/echo`, { headers: { 'x-user': 'bob' } })
     assert.equal((await again.json() as Echo).headers['x-proxy-user'], 'bob')
     await until('the second on_log', () => lines.some((l) => l.msg.includes('on_log /echo user=bob')))
@@ -198,6 +205,25 @@ for (const [adapter, start] of adapters) {
       assert.ok(err?.message.includes(call), `case ${c}: ${err?.message}`)
       await until(`case ${c}'s instance discarded`, () => app.runtime.filter(`ptr-${c}`)?.status().pool.discarded === 1)
     }
+  })
+
+  test(`${adapter}: Pause with nothing to resume the request fails it under the failure policy: 503 fail-closed, skipped fail-open`, async (t) => {
+    const { logger, lines } = captureLogger('info')
+    const app = await run(t, {
+      filters: {
+        closed: { module: fixture('proxy-hostile-pointers'), config: 'q' },
+        open: { module: fixture('proxy-hostile-pointers'), config: 'q', failurePolicy: 'fail-open' }
+      },
+      routes: [{ path: '/closed', chain: ['closed'] }, { path: '/open', chain: ['open'] }],
+      logger
+    })
+    const closed = await fetch(`${app.url}/closed`)
+    assert.deepEqual([closed.status, (await closed.json() as { code: string }).code], [503, 'WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING'])
+    assert.match(failure(lines, 'closed')?.message ?? '', /returned pause from proxy_on_request_headers \(action 1\)/)
+    const open = await fetch(`${app.url}/open`)
+    assert.equal(open.status, 200)
+    assert.equal((await open.json() as Echo).url, '/open')
+    assert.ok(lines.some((l) => l.filter === 'open' && l.level === 40 && /skipped \(fail-open\)/.test(l.msg)), 'the skip is logged at warn')
   })
 
   test(`${adapter}: a hostile allocator (returns 0, returns memory outside, loops, calls the host back) fails the request with a coded error, never a hang`, async (t) => {

@@ -63,7 +63,7 @@ export function readPairs (call: FilterCall, map: HeaderMap): Pair[] | number {
 /**
  * Sets (`add`: adds) one header, or a pseudo-header: `:path` sets the path and query under the
  * request-target rule, `:authority` the Host header, `:status` the reply's status. `:method`
- * and `:scheme` cannot be changed in Wafer.
+ * and `:scheme` cannot be changed in Wafer (setting the value they have is allowed).
  */
 export function writeHeader (call: FilterCall, map: HeaderMap, name: string, value: string, add: boolean): number {
   if (call.ex === undefined) return UNAVAILABLE
@@ -81,7 +81,10 @@ export function writeHeader (call: FilterCall, map: HeaderMap, name: string, val
       return result !== 0 ? result : call.setQuery(q === -1 ? '' : value.slice(q + 1))
     }
     case ':authority': return call.setHeader(map, 'host', value, false)
-    default: return refuse(call, `"${name}" cannot be changed by a filter in Wafer`)
+    // Writing back the value it has is no change (a filter that sets every pair it read does).
+    case ':method':
+    case ':scheme': return value === readHeader(call, map, name) ? 0 : refuse(call, `"${name}" cannot be changed by a filter in Wafer`)
+    default: return refuse(call, `the request has no pseudo-header "${name}" to set`)
   }
 }
 
