@@ -47,17 +47,19 @@ test('detection: one known marker runs; an unknown version or two markers are re
 test('a module importing every host call and WASI function the tables list, with every signature they accept, validates', () => {
   const imports = [
     ...Object.entries(PROXY_CALLS).flatMap(([name, call]) => call.sigs.map((s) => imp('env', name, s))),
-    ...Object.entries(WASI_CALLS).map(([name, call]) => imp('wasi_snapshot_preview1', name, call.sig))
+    ...Object.entries(WASI_CALLS).map(([name, call]) => imp('wasi_snapshot_preview1', name, call.sig)),
+    imp('wasi_unstable', 'fd_write', sig('iiii', 'i')),
+    imp('env', 'emscripten_notify_memory_growth', sig('i'))
   ]
   assert.deepEqual(validateProxyWasm(module({ imports }), 'f.wasm'), { abi: 'proxy-wasm', version: '0.2.1', request: true, response: false })
 })
 
 test('imports the host does not provide are refused together, naming the module and each import', () => {
   const err = refusal(module({
-    imports: [imp('env', 'proxy_log', sig('iii', 'i')), imp('env', 'proxy_dictionary_get', sig('iiii', 'i')), imp('env', 'proxy_kv_store_open', sig('iii', 'i')), imp('wasi_unstable', 'fd_write', sig('iiii', 'i'))]
+    imports: [imp('env', 'proxy_log', sig('iii', 'i')), imp('env', 'proxy_dictionary_get', sig('iiii', 'i')), imp('env', 'proxy_kv_store_open', sig('iii', 'i')), imp('wasi_snapshot_preview2', 'fd_write', sig('iiii', 'i'))]
   }))
   assert.equal(err.code, 'WAFER_ERR_ABI_UNKNOWN_IMPORT')
-  assert.match(err.message, /^Filter module f\.wasm imports "env"\."proxy_dictionary_get", "env"\."proxy_kv_store_open", "wasi_unstable"\."fd_write", which the host does not provide: a Proxy-Wasm ABI 0\.2\.1 module may import/)
+  assert.match(err.message, /^Filter module f\.wasm imports "env"\."proxy_dictionary_get", "env"\."proxy_kv_store_open", "wasi_snapshot_preview2"\."fd_write", which the host does not provide: a Proxy-Wasm ABI 0\.2\.1 module may import/)
 })
 
 test('signatures, the allocator, memory and capabilities are checked before anything runs', () => {

@@ -2,7 +2,7 @@ import { waferError } from '../../errors.js'
 import { formatSignature, type FuncType, type ModuleInfo } from '../../wasm/binary.js'
 import type { AbiDescriptor, AbiDetection } from '../types.js'
 import { ABI_ID, CALLBACKS, ENV_EXTRAS, PROXY_CALLS, V010_HEADERS, VERSIONS, type AbiVersion } from './spec.js'
-import { WASI_CALLS, WASI_MODULE } from './wasi.js'
+import { WASI_CALLS, WASI_MODULE, WASI_UNSTABLE } from './wasi.js'
 
 const MARKER = /^proxy_abi_version_(\d+)_(\d+)_(\d+)$/
 export const ENV_MODULE = 'env'
@@ -46,7 +46,7 @@ function provided (module: string, name: string): { sigs: readonly FuncType[], c
     const extra = ENV_EXTRAS[name]
     return extra === undefined ? undefined : { sigs: [extra] }
   }
-  if (module === WASI_MODULE) {
+  if (module === WASI_MODULE || module === WASI_UNSTABLE) {
     const call = WASI_CALLS[name]
     return call === undefined ? undefined : { sigs: [call.sig], capability: call.capability }
   }

@@ -70,6 +70,7 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
     proxy_log: (level: number, ptr: number, len: number): number => {
       if (level < 0 || level > 5) return Status.BadArgument
       if (!inBounds('proxy_log', ptr, len)) return Status.InvalidMemoryAccess
+      if (g.tooLarge('proxy_log', len)) return Status.BadArgument
       g.log(level, mem.utf8(ptr, len))
       return Status.Ok
     },

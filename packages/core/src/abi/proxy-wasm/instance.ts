@@ -9,7 +9,7 @@ import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import type { Glue, Stage } from './glue.js'
 import { proxyImports } from './host-calls.js'
 import { PROXY_BUDGET_ENTRIES, Status, StreamType } from './spec.js'
-import { ProcExit, WASI_MODULE, wasiImports } from './wasi.js'
+import { ProcExit, WASI_MODULE, WASI_UNSTABLE, wasiImports } from './wasi.js'
 import { pluginConfiguration, requestEnds } from './callback-args.js'
 
 type Entry = (a: number, b: number, c: number) => number
@@ -50,16 +50,14 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
   constructor (module: WebAssembly.Module, host: GuestHost) {
     this.host = host
     let instance: WebAssembly.Instance
+    const wasi = wasiImports({
+      mem: this.mem,
+      write: (fd, text) => { this.log(fd === 1 ? 2 : 4, text) },
+      badPointer: (where, ptr, len) => { this.badPointer(where, ptr, len) },
+      maxOutputBytes: host.limits.maxOutputBytes
+    })
     try {
-      instance = new WebAssembly.Instance(module, {
-        env: proxyImports(this),
-        [WASI_MODULE]: wasiImports({
-          mem: this.mem,
-          write: (fd, text) => { this.log(fd === 1 ? 2 : 4, text) },
-          badPointer: (where, ptr, len) => { this.badPointer(where, ptr, len) },
-          maxOutputBytes: host.limits.maxOutputBytes
-        })
-      })
+      instance = new WebAssembly.Instance(module, { env: proxyImports(this), [WASI_MODULE]: wasi, [WASI_UNSTABLE]: wasi })
     } catch (err) {
       throw waferError('WAFER_ERR_FILTER_INSTANTIATE', [host.filter, host.source, describe(err)], { cause: err, filter: host.filter })
     }

@@ -4,6 +4,8 @@ import { fillRandom } from '../random-bytes.js'
 import { Errno, sig, type Support } from './spec.js'
 
 export const WASI_MODULE = 'wasi_snapshot_preview1'
+/** The older name of the same functions, which the cpp-host provides too (the types Wafer writes did not change). */
+export const WASI_UNSTABLE = 'wasi_unstable'
 
 export interface WasiCall {
   sig: FuncType
