@@ -43,6 +43,25 @@ export class GuestMemory {
     return s
   }
 
+  /**
+   * The bytes as a header field value (RFC 9110 section 5.5: HTAB, SP, VCHAR, obs-text), decoded
+   * and checked in one pass; undefined if a byte is not allowed (the caller then reports which).
+   */
+  fieldValue (ptr: number, len: number): string | undefined {
+    const v = this.#view
+    ptr >>>= 0
+    len >>>= 0
+    const end = ptr + len
+    for (let i = ptr; i < end; i++) {
+      const c = v[i] as number
+      if ((c < 0x20 && c !== 0x09) || c === 0x7f) return undefined
+    }
+    if (len > 32) return v.toString('latin1', ptr, end)
+    let s = ''
+    for (let i = ptr; i < end; i++) s += String.fromCharCode(v[i] as number)
+    return s
+  }
+
   utf8 (ptr: number, len: number): string {
     return this.#view.toString('utf8', ptr >>> 0, (ptr >>> 0) + (len >>> 0))
   }

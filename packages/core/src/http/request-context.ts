@@ -116,11 +116,12 @@ export class FilterCall {
 
   /**
    * Sets (or with `add`, adds) a header: `name` is a lower-case token (the glue checked it),
-   * `value` is checked here. Returns 0 or an outcome.
+   * `value` is checked here unless the glue says it checked it while decoding (`checked`).
+   * Returns 0 or an outcome.
    */
-  setHeader (map: number, name: string, value: string, add: boolean): number {
+  setHeader (map: number, name: string, value: string, add: boolean, checked = false): number {
     if (map === HeaderMap.Response ? this.#reply() === undefined : this.#map(map, true) === undefined) return UNAVAILABLE
-    const problem = fieldValueProblem(value)
+    const problem = checked ? undefined : fieldValueProblem(value)
     if (problem !== undefined) return this.#refuse(`the value of header "${name}" ${problem}`)
     if (map === HeaderMap.ResponseAdd && PRODUCER_HEADERS.has(name)) {
       return this.#refuse(`"${name}" cannot be set on the response from the request phase: it describes the reply's body or connection`)

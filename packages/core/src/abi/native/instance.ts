@@ -414,7 +414,9 @@ export class NativeInstance implements GuestInstance {
     if (typeof n === 'number') return n
     if (!this.#mem.inBounds(vp, vl)) return this.#badPointer(where, vp, vl)
     if (this.#tooLarge(where, vl)) return Code.TooLarge
-    return this.#mapOutcome(map, this.#outcome(where, this.#call.setHeader(map, n, this.#mem.latin1(vp, vl), add)))
+    // Checked while decoded; a value that fails goes to the context as is, which says why.
+    const value = this.#mem.fieldValue(vp, vl)
+    return this.#mapOutcome(map, this.#outcome(where, this.#call.setHeader(map, n, value ?? this.#mem.latin1(vp, vl), add, value !== undefined)))
   }
 
   /** An unknown map id is the guest's bug; UNAVAILABLE for a known map in the wrong phase. */
