@@ -32,12 +32,14 @@ interface Echo {
   method: string
   url: string
   headers: Record<string, string | undefined>
+  body?: unknown
 }
 
 async function fastifyApp (o: Options): Promise<App> {
   const app = Fastify({ loggerInstance: o.logger ?? silent })
   await app.register(wafer, { filters: o.filters, ...(o.chain === undefined ? {} : { chain: o.chain }) })
-  const echo = async (req: { method: string, url: string, headers: unknown }): Promise<unknown> => ({ method: req.method, url: req.url, headers: req.headers })
+  const echo = async (req: { method: string, url: string, headers: unknown, body?: unknown }): Promise<unknown> =>
+    ({ method: req.method, url: req.url, headers: req.headers, ...(req.body === undefined ? {} : { body: req.body }) })
   for (const route of o.routes ?? []) app.get(route.path, { config: { wafer: { chain: route.chain } } }, echo)
   app.all('/*', echo)
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
@@ -48,7 +50,10 @@ async function expressApp (o: Options): Promise<App> {
   const middleware = await createWaferMiddleware({ filters: o.filters, logger: o.logger ?? silent, ...(o.chain === undefined ? {} : { chain: o.chain }) })
   const app = express()
   app.use(middleware)
-  const echo = (req: express.Request, res: express.Response): void => { res.json({ method: req.method, url: req.url, headers: req.headers }) }
+  app.use(express.text())
+  const echo = (req: express.Request, res: express.Response): void => {
+    res.json({ method: req.method, url: req.url, headers: req.headers, ...(typeof req.body === 'string' ? { body: req.body } : {}) })
+  }
   for (const route of o.routes ?? []) app.get(route.path, middleware.chain(route.chain), echo)
   app.use(echo)
   const server = app.listen(0, '127.0.0.1')
@@ -155,6 +160,27 @@ for (const [adapter, start] of adapters) {
     assert.equal(refused.status, 503)
     assert.equal((await refused.json() as { code: string }).code, 'WAFER_ERR_ABI_BAD_OUTPUT')
     assert.match(failure(lines, 'path')?.message ?? '', /proxy_replace_header_map_value: the path "\/a\/\.\.\/b" is refused/)
+  })
+
+  test(`${adapter}: with proxyWasm.requestBody and responseBody the body callbacks get whole bodies; vmConfig and rootId reach the filter`, async (t) => {
+    const app = await run(t, {
+      filters: { body: { module: fixture('proxy-sdk-body'), proxyWasm: { requestBody: true, responseBody: true, vmConfig: { region: 'eu' }, rootId: 'edge' } } },
+      chain: ['body']
+    })
+    assert.deepEqual(app.runtime.filter('body')?.status().needs, { requestBody: true, responseBody: true, skipRequestPhase: false, skipResponsePhase: false })
+    const res = await fetch(`${app.url}/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello proxy' })
+    assert.equal(res.status, 200)
+    const text = await res.text()
+    assert.ok(text.startsWith('[') && text.endsWith(']'), `prepended and appended: ${text}`)
+    assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(text)), 'the length follows the new body')
+    const echo = JSON.parse(text.slice(1, -1)) as Echo
+    assert.equal(echo.body, 'HELLO PROXY', 'the route read the body the filter wrote')
+    assert.equal(echo.headers['content-length'], '11')
+    assert.equal(res.headers.get('x-vm-config'), '{"region":"eu"}', 'a JSON VM configuration, as its text')
+    assert.equal(res.headers.get('x-root-id'), 'edge')
+    const get = await fetch(`${app.url}/echo`)
+    assert.equal(get.status, 200, 'a request without a body: the headers callback continues at end_of_stream')
+    assert.ok((await get.text()).startsWith('[{'))
   })
 
   test(`${adapter}: an ABI 0.1.0 module: proxy_get_configuration, and a pause after proxy_continue_request goes on`, async (t) => {

@@ -5,6 +5,7 @@ import type { ModuleInfo } from '../wasm/binary.js'
 import type { ResolvedLimits } from '../wasm/limits.js'
 import type { KvStore } from '../state/store.js'
 import type { FilterStore } from './filter-store.js'
+import type { ProxyWasmOptions } from './proxy-wasm/options.js'
 
 /** What validation learned about a module: which ABI, and which phases it implements. */
 export interface AbiDescriptor {
@@ -39,6 +40,8 @@ export interface GuestHost {
   logger: WaferLogger
   /** What one call may take: fuel, memory, async wait, output size. */
   limits: Readonly<ResolvedLimits>
+  /** A Proxy-Wasm filter's own settings (the filter's `proxyWasm`); other ABIs ignore them. */
+  proxyWasm?: Readonly<ProxyWasmOptions> | undefined
 }
 
 /**

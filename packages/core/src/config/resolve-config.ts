@@ -106,7 +106,8 @@ function filterOf (f: FilterConfig, baseDir: string): ResolvedFilter {
     failurePolicy: f.failurePolicy ?? d.filter.failurePolicy,
     ...(f.limits === undefined ? {} : { limits: f.limits }),
     ...(f.breaker === undefined ? {} : { breaker: f.breaker }),
-    ...(f.capabilities === undefined ? {} : { capabilities: f.capabilities })
+    ...(f.capabilities === undefined ? {} : { capabilities: f.capabilities }),
+    ...(f.proxyWasm === undefined ? {} : { proxyWasm: f.proxyWasm })
   }
 }
 

@@ -87,7 +87,14 @@ export const filterSchema = closed('A WebAssembly filter.', {
     description: 'Host features the filter may use; a module that imports a host function outside them fails to load (WAFER_ERR_CAPABILITY_DENIED). Omitted: all of them.',
     uniqueItems: true,
     items: { type: 'string', description: 'A host capability.', enum: [...CAPABILITIES] }
-  }
+  },
+  proxyWasm: closed('Settings of a Proxy-Wasm filter (docs/proxy-wasm.md); other ABIs ignore them.', {
+    requestBody: { type: 'boolean', description: 'Read the request body (up to the body limit) and call proxy_on_request_body with all of it.', default: false },
+    responseBody: { type: 'boolean', description: 'Buffer the reply\'s body (up to responseBodyLimit) and call proxy_on_response_body with all of it.', default: false },
+    vmConfig: anyJson('The VM configuration proxy_on_vm_start reads: a string verbatim, any other value as its JSON text. Omitted: empty.'),
+    rootId: { type: 'string', description: 'Envoy\'s root_id: what the plugin_root_id property answers. Omitted: empty.' },
+    vmId: { type: 'string', description: 'Envoy\'s vm_id: what the plugin_vm_id property answers. Omitted: empty.' }
+  })
 }, ['module'])
 
 const route = closed('A route: which requests it matches, the filters they go through, and where they go.', {

@@ -16,7 +16,8 @@ export function toWaferFilters (config: Pick<ResolvedConfig, 'filters'>): Record
       ...(f.pool === undefined ? {} : { pool: f.pool }),
       ...(f.limits === undefined ? {} : { limits: { ...f.limits } }),
       ...(f.breaker === undefined ? {} : { breaker: { ...f.breaker } }),
-      ...(f.capabilities === undefined ? {} : { capabilities: [...f.capabilities] })
+      ...(f.capabilities === undefined ? {} : { capabilities: [...f.capabilities] }),
+      ...(f.proxyWasm === undefined ? {} : { proxyWasm: { ...f.proxyWasm } })
     }
   }
   return filters

@@ -1,5 +1,6 @@
 import type { FailurePolicy, FilterLimits } from '../runtime/filter-options.js'
 import type { PoolOptions } from '../runtime/pool.js'
+import type { ProxyWasmOptions } from '../abi/proxy-wasm/options.js'
 import type { CAPABILITIES, HTTP_METHODS, LOG_LEVELS, MATCH_TYPES } from './defaults.js'
 
 export type LogLevel = typeof LOG_LEVELS[number]
@@ -30,6 +31,7 @@ export interface FilterConfig {
   limits?: FilterLimits
   breaker?: { failures?: number, cooldownMs?: number }
   capabilities?: Capability[]
+  proxyWasm?: ProxyWasmOptions
 }
 
 export interface RouteConfig {
@@ -92,6 +94,8 @@ export interface ResolvedFilter {
   readonly breaker?: Readonly<{ failures?: number, cooldownMs?: number }>
   /** Imports the module may use, checked when it loads. Absent when not written: all granted. */
   readonly capabilities?: readonly Capability[]
+  /** A Proxy-Wasm filter's own settings. Absent when not written. */
+  readonly proxyWasm?: Readonly<ProxyWasmOptions>
 }
 
 export interface ResolvedRoute {

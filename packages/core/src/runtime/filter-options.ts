@@ -3,6 +3,7 @@ import { checkOptions } from '../config/validate-options.js'
 import type { BreakerOptions } from './breaker.js'
 import type { PoolOptions } from './pool.js'
 import type { FilterLimits, ResolvedLimits } from '../wasm/limits.js'
+import type { ProxyWasmOptions } from '../abi/proxy-wasm/options.js'
 
 export type FailurePolicy = typeof FAILURE_POLICIES[number]
 
@@ -28,6 +29,8 @@ export interface FilterOptions {
    * Default: all of them. A module importing outside its grants fails to load.
    */
   capabilities?: readonly Capability[]
+  /** A Proxy-Wasm filter's own settings: bodies, VM configuration, root and VM ids (docs/proxy-wasm.md). */
+  proxyWasm?: ProxyWasmOptions
 }
 
 export const CAPABILITY_NAMES = CAPABILITIES
@@ -46,6 +49,7 @@ export interface ResolvedFilterOptions {
   limits: Readonly<ResolvedLimits>
   breaker: Readonly<BreakerOptions>
   capabilities: readonly Capability[] | undefined
+  proxyWasm: Readonly<ProxyWasmOptions> | undefined
 }
 
 /** Filter names prefix store keys (`name:key`), so they may not contain `:`. */
@@ -83,7 +87,8 @@ function resolveChecked (name: string, options: FilterOptions): ResolvedFilterOp
       maxOutputBytes: limits.maxOutputBytes ?? d.limits.maxOutputBytes
     }),
     breaker: fill(d.breaker, options.breaker),
-    capabilities: options.capabilities === undefined ? undefined : Object.freeze([...options.capabilities])
+    capabilities: options.capabilities === undefined ? undefined : Object.freeze([...options.capabilities]),
+    proxyWasm: options.proxyWasm === undefined ? undefined : Object.freeze({ ...options.proxyWasm })
   })
 }
 

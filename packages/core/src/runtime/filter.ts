@@ -105,7 +105,7 @@ export class Filter {
     const abi = guestAbi.validate(original.info, source, options.capabilities)
     const transform = sandboxTransform(options, ctx.logger, source, bytes.length, guestAbi.budgetEntries)
     const compiled = transform === undefined ? original : await ctx.cache.compile(bytes, source, transform)
-    const host = { filter: options.name, source, store: ctx.store, kv: new FilterStore(options.name), logger: ctx.logger.child({ filter: options.name }), limits: options.limits }
+    const host = { filter: options.name, source, store: ctx.store, kv: new FilterStore(options.name), logger: ctx.logger.child({ filter: options.name }), limits: options.limits, proxyWasm: options.proxyWasm }
     let needs: FilterNeeds | undefined
     const pool = new InstancePool<GuestInstance>(options.name, () => {
       const instance = guestAbi.instantiate(compiled.module, compiled.info, host)
@@ -353,7 +353,7 @@ export class Filter {
 
 /** What makes a filter the same filter across reloads: its module bytes and its settings. */
 export function filterFingerprint (sha256: string, options: ResolvedFilterOptions): string {
-  return JSON.stringify([sha256, options.config.toString('utf8'), options.pool, options.failurePolicy, options.limits, options.breaker, options.capabilities])
+  return JSON.stringify([sha256, options.config.toString('utf8'), options.pool, options.failurePolicy, options.limits, options.breaker, options.capabilities, options.proxyWasm])
 }
 
 /**

@@ -14,6 +14,12 @@ export function pluginConfiguration (config: Buffer): Buffer {
   return config
 }
 
+/** The VM configuration `vmConfig` gives: a string verbatim, any other value as JSON, none empty. */
+export function vmConfiguration (value: unknown): Buffer {
+  if (value === undefined) return Buffer.alloc(0)
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8')
+}
+
 /** Whether the request has no body, which `proxy_on_request_headers` says with end_of_stream. */
 export function requestEnds (ex: Exchange): boolean {
   const length = ex.headers['content-length']

@@ -207,7 +207,7 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
     proxy_get_property: (kp: number, kl: number, pp: number, sp: number): number => {
       const where = 'proxy_get_property'
       if (!inBounds(where, kp, kl) || !inBounds(where, pp, 4) || !inBounds(where, sp, 4)) return Status.InvalidMemoryAccess
-      const value = readProperty(mem.copy(kp, kl), { call, filter: g.host.filter })
+      const value = readProperty(mem.copy(kp, kl), { call, filter: g.host.filter, rootId: g.host.proxyWasm?.rootId, vmId: g.host.proxyWasm?.vmId })
       return value === undefined ? Status.NotFound : g.give(where, value, pp, sp)
     }
   }

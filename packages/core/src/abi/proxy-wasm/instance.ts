@@ -1,7 +1,7 @@
 import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
 import { CONTINUE, type Decision } from '../../http/decision.js'
-import { FilterCall, HeaderMap, type Phase } from '../../http/request-context.js'
+import { Field, FilterCall, HeaderMap, type Phase } from '../../http/request-context.js'
 import { fuelBudget, isMetered, prepareFuel } from '../../sandbox/budget.js'
 import { GuestMemory } from '../guest-memory.js'
 import { trapError } from '../phase-budget.js'
@@ -10,7 +10,7 @@ import type { Glue, Stage } from './glue.js'
 import { proxyImports } from './host-calls.js'
 import { PROXY_BUDGET_ENTRIES, Status, StreamType } from './spec.js'
 import { ProcExit, WASI_MODULE, WASI_UNSTABLE, wasiImports } from './wasi.js'
-import { pluginConfiguration, requestEnds } from './callback-args.js'
+import { pluginConfiguration, requestEnds, vmConfiguration } from './callback-args.js'
 
 type Entry = (a: number, b: number, c: number) => number
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'error'] as const
@@ -96,7 +96,7 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
     try {
       this.stage = 'create'
       this.#optional('proxy_on_context_create', this.rootId, 0)
-      this.#configure('vm_start', 'proxy_on_vm_start', Buffer.alloc(0))
+      this.#configure('vm_start', 'proxy_on_vm_start', vmConfiguration(this.host.proxyWasm?.vmConfig))
       this.#configure('configure', 'proxy_on_configure', plugin)
     } catch (err) {
       this.healthy = false
@@ -105,8 +105,12 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
       this.stage = 'idle'
       this.configuration = undefined
     }
-    // Bodies: Wafer does not call the body callbacks yet (docs/proxy-wasm.md).
-    return { requestBody: false, responseBody: false, skipRequestPhase: false, skipResponsePhase: this.#x.proxy_on_response_headers === undefined }
+    // The body callbacks are called when the filter's proxyWasm settings ask for the bodies.
+    const options = this.host.proxyWasm
+    const requestBody = options?.requestBody === true && this.#x.proxy_on_request_body !== undefined
+    const responseBody = options?.responseBody === true && this.#x.proxy_on_response_body !== undefined
+    const response = responseBody || this.#x.proxy_on_response_headers !== undefined
+    return { requestBody, responseBody, skipRequestPhase: false, skipResponsePhase: !response }
   }
 
   #configure (stage: Stage, name: string, configuration: Buffer): void {
@@ -136,24 +140,43 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
   }
 
   onRequest (ex: Exchange, withBody: boolean): Decision {
-    return this.#phase(ex, 'request', withBody, 'proxy_on_request_headers', requestEnds(ex) ? 1 : 0)
+    return this.#phase(ex, 'request', withBody, requestEnds(ex) ? 1 : 0)
   }
 
   onResponse (ex: Exchange, withBody: boolean): Decision {
-    return this.#phase(ex, 'response', withBody, 'proxy_on_response_headers', 0)
+    return this.#phase(ex, 'response', withBody, 0)
   }
 
-  #phase (ex: Exchange, phase: Phase, withBody: boolean, name: string, endOfStream: number): Decision {
-    if (this.#x[name] === undefined) return CONTINUE
+  /**
+   * One phase: the headers callback, then, when the filter asked for the body, the body callback
+   * with all of it (`end_of_stream` 1). A headers callback that pauses until the body is there
+   * (Envoy's StopIteration, how filters ask to buffer it) goes on to the body callback; a pause
+   * after that, with nothing that could resume the request, is an error.
+   */
+  #phase (ex: Exchange, phase: Phase, withBody: boolean, endOfStream: number): Decision {
+    const headers = phase === 'request' ? 'proxy_on_request_headers' : 'proxy_on_response_headers'
+    const body = phase === 'request' ? 'proxy_on_request_body' : 'proxy_on_response_body'
     this.call.begin(ex, phase, withBody)
     this.stage = phase
     this.#continued = false
     try {
-      const names = this.call.headerNames(phase === 'request' ? HeaderMap.Request : HeaderMap.Response)
-      // ABI 0.1.0 has no end_of_stream: the extra argument is ignored.
-      const action = this.#enter(name, this.contextId, typeof names === 'number' ? 0 : names.length, endOfStream)
-      const response = this.call.finishRespond()
+      let name = headers
+      let action = 0
+      if (this.#x[headers] !== undefined) {
+        const names = this.call.headerNames(phase === 'request' ? HeaderMap.Request : HeaderMap.Response)
+        // ABI 0.1.0 has no end_of_stream: the extra argument is ignored.
+        action = this.#enter(headers, this.contextId, typeof names === 'number' ? 0 : names.length, withBody ? 0 : endOfStream)
+      }
+      let response = this.call.finishRespond()
       if (response !== undefined) return { respond: true, response }
+      if (withBody && this.#x[body] !== undefined) {
+        const bytes = this.call.field(phase === 'request' ? Field.RequestBody : Field.ResponseBody)
+        name = body
+        this.#continued = false
+        action = this.#enter(body, this.contextId, typeof bytes === 'number' ? 0 : bytes.length, 1)
+        response = this.call.finishRespond()
+        if (response !== undefined) return { respond: true, response }
+      }
       if (CONTINUE_ACTIONS.has(action) || this.#continued) return CONTINUE
       throw this.#error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name} (action ${action})`])
     } catch (err) {

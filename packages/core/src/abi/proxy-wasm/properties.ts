@@ -12,6 +12,8 @@ import { serializePairs } from './pairs.js'
 export interface PropertyScope {
   call: FilterCall
   filter: string
+  rootId: string | undefined
+  vmId: string | undefined
 }
 
 type Getter = (s: PropertyScope) => string | Buffer | bigint | undefined
@@ -45,8 +47,8 @@ export const PROPERTIES: Readonly<Record<string, { getter: Getter, description: 
   },
   'source.address': { getter: (s) => s.call.ex?.remoteAddress, description: "the client's IP address (without its port)" },
   plugin_name: { getter: (s) => s.filter, description: "the filter's name in the config" },
-  plugin_root_id: { getter: () => '', description: 'empty: Wafer has one root context per filter' },
-  plugin_vm_id: { getter: () => '', description: 'empty: Wafer has no VM ids yet' }
+  plugin_root_id: { getter: (s) => s.rootId ?? '', description: "the filter's `proxyWasm.rootId`, empty by default" },
+  plugin_vm_id: { getter: (s) => s.vmId ?? '', description: "the filter's `proxyWasm.vmId`, empty by default" }
 }
 
 /** The property at `path` (raw bytes from the guest), or undefined when there is none here. */

@@ -130,10 +130,10 @@ export const CALLBACKS: Readonly<Record<string, Callback>> = {
   proxy_on_vm_start: cb('ii', 'i', 'supported'),
   proxy_on_configure: cb('ii', 'i', 'supported'),
   proxy_on_request_headers: cb('iii', 'i', 'supported'),
-  proxy_on_request_body: cb('iii', 'i', 'not supported'),
+  proxy_on_request_body: cb('iii', 'i', 'supported'),
   proxy_on_request_trailers: cb('ii', 'i', 'not supported'),
   proxy_on_response_headers: cb('iii', 'i', 'supported'),
-  proxy_on_response_body: cb('iii', 'i', 'not supported'),
+  proxy_on_response_body: cb('iii', 'i', 'supported'),
   proxy_on_response_trailers: cb('ii', 'i', 'not supported'),
   proxy_on_done: cb('i', 'i', 'partial'),
   proxy_on_log: cb('i', '', 'supported'),
@@ -163,5 +163,6 @@ export const V010_HEADERS = sig('ii', 'i')
  */
 export const PROXY_BUDGET_ENTRIES: readonly string[] = [
   '_initialize', '_start', 'proxy_on_context_create', 'proxy_on_vm_start', 'proxy_on_configure',
-  'proxy_on_request_headers', 'proxy_on_response_headers', 'proxy_on_done', 'proxy_on_log', 'proxy_on_delete'
+  'proxy_on_request_headers', 'proxy_on_request_body', 'proxy_on_response_headers', 'proxy_on_response_body',
+  'proxy_on_done', 'proxy_on_log', 'proxy_on_delete'
 ]
