@@ -9,19 +9,17 @@ import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import { GuestMemory } from '../guest-memory.js'
 import { NATIVE_BUDGET_ENTRIES } from './spec.js'
-import { MAX_KEY_BYTES as MAX_KEY, MAX_VALUE_BYTES as MAX_VALUE } from '../filter-store.js'
+import { Code } from './codes.js'
+import { kvImports, type KvImportContext } from './kv-imports.js'
 import { fillRandom } from '../random-bytes.js'
 
 /** Action codes, docs/abi.md section 2. */
 const enum Action { Continue = 0, Respond = 1, Pause = 2 }
 /** `wafer_init` result bits. */
 const enum Needs { RequestBody = 1, ResponseBody = 2, SkipRequestPhase = 4, SkipResponsePhase = 8 }
-/** Import result codes, docs/abi.md section 3. */
-const enum Code { Ok = 0, BadPointer = -1, TooLarge = -2, Unavailable = -3, NotFound = -4, Invalid = -5, OverBudget = -6, BadArgument = -7 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const
 const MAX_RANDOM = 64 * 1024
-const RECORD = 24
 
 type Entry = () => number
 type Resume = (token: number) => number
@@ -244,31 +242,18 @@ export class NativeInstance implements GuestInstance {
       if (!mem.inBounds(buf, cap)) return this.#badPointer(where, buf, cap)
       return typeof value === 'string' ? mem.writeLatin1(value, buf, cap) : mem.writeBytes(value, buf, cap)
     }
-    const key = (ptr: number, len: number, where: string): string | number => {
-      if (len >>> 0 > MAX_KEY) return Code.TooLarge
-      if (!mem.inBounds(ptr, len)) return this.#badPointer(where, ptr, len)
-      return host.kv.key(mem, ptr, len)
-    }
-    const record = (res: number, where: string): boolean => {
-      if (mem.inBounds(res, RECORD)) return true
-      this.#badPointer(where, res, RECORD)
-      return false
-    }
-    /** Runs a store operation: answered now (0, record filled) or later (a token). */
-    const store = <T>(name: string, exec: () => T | Promise<T>, deliver: (value: T) => void): number => {
-      const over = this.#budget.startOp(name)
-      if (over !== undefined) return this.#faulted(Code.OverBudget, over)
-      let result: T | Promise<T>
-      try {
-        result = exec()
-      } catch (err) {
-        return this.#faulted(Code.Ok, waferError('WAFER_ERR_STATE', [name, host.filter, describe(err)], { cause: err, filter: host.filter }))
-      }
-      if (!(result instanceof Promise)) {
-        deliver(result)
-        return Code.Ok
-      }
-      return this.#pending.add(name, result, deliver)
+
+    const kvContext: KvImportContext = {
+      mem,
+      host,
+      active,
+      badPointer: (where, ptr, len) => this.#badPointer(where, ptr, len),
+      startOp: (name) => {
+        const over = this.#budget.startOp(name)
+        return over === undefined ? undefined : this.#faulted(Code.OverBudget, over)
+      },
+      failed: (name, err) => this.#faulted(Code.Ok, waferError('WAFER_ERR_STATE', [name, host.filter, describe(err)], { cause: err, filter: host.filter })),
+      later: (name, promise, deliver) => this.#pending.add(name, promise, deliver)
     }
 
     return {
@@ -361,41 +346,7 @@ export class NativeInstance implements GuestInstance {
         fillRandom(mem.view(), ptr >>> 0, len >>> 0)
         return Code.Ok
       },
-      kv_get: (kp: number, kl: number, buf: number, cap: number, res: number): number => {
-        if (!active()) return Code.Unavailable
-        const k = key(kp, kl, 'kv_get')
-        if (typeof k === 'number') return k
-        if (!mem.inBounds(buf, cap)) return this.#badPointer('kv_get', buf, cap)
-        if (!record(res, 'kv_get')) return Code.BadPointer
-        return store('kv_get', () => host.store.get(k), (v) => {
-          if (v === undefined) mem.writeRecord(res, 1, 0, 0, 0)
-          else mem.writeRecord(res, 0, mem.writeBytes(v, buf, cap), 0, 0)
-        })
-      },
-      kv_set: (kp: number, kl: number, vp: number, vl: number, ttlMs: number, res: number): number => {
-        if (!active()) return Code.Unavailable
-        const k = key(kp, kl, 'kv_set')
-        if (typeof k === 'number') return k
-        if (vl >>> 0 > MAX_VALUE) return Code.TooLarge
-        if (!mem.inBounds(vp, vl)) return this.#badPointer('kv_set', vp, vl)
-        if (!record(res, 'kv_set')) return Code.BadPointer
-        const value = mem.copy(vp, vl)
-        return store('kv_set', () => host.store.set(k, value, { ttlMs: Math.max(0, ttlMs) }), () => { mem.writeRecord(res, 0, 0, 0, 0) })
-      },
-      kv_incr: (kp: number, kl: number, delta: number, ttlMs: number, res: number): number => {
-        if (!active()) return Code.Unavailable
-        const k = key(kp, kl, 'kv_incr')
-        if (typeof k === 'number') return k
-        if (!record(res, 'kv_incr')) return Code.BadPointer
-        return store('kv_incr', () => host.store.incr(k, { by: delta, ttlMs: Math.max(0, ttlMs) }), (r) => { mem.writeRecord(res, 0, 0, r.value, r.ttlMs) })
-      },
-      kv_del: (kp: number, kl: number, res: number): number => {
-        if (!active()) return Code.Unavailable
-        const k = key(kp, kl, 'kv_del')
-        if (typeof k === 'number') return k
-        if (!record(res, 'kv_del')) return Code.BadPointer
-        return store('kv_del', () => host.store.delete(k), (existed) => { mem.writeRecord(res, existed ? 0 : 1, 0, 0, 0) })
-      }
+      ...kvImports(kvContext)
     }
   }
 
