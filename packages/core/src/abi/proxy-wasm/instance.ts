@@ -1,19 +1,18 @@
 import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
 import { CONTINUE, type Decision } from '../../http/decision.js'
-import { Field, FilterCall, HeaderMap, type Phase } from '../../http/request-context.js'
+import { Field, HeaderMap, type Phase } from '../../http/request-context.js'
 import { fuelBudget, isMetered, prepareFuel } from '../../sandbox/budget.js'
-import { GuestMemory } from '../guest-memory.js'
 import { trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
-import type { Glue, Stage } from './glue.js'
+import type { Stage } from './glue.js'
+import { GlueBase } from './glue-base.js'
 import { proxyImports } from './host-calls.js'
-import { PROXY_BUDGET_ENTRIES, Status, StreamType } from './spec.js'
+import { PROXY_BUDGET_ENTRIES } from './spec.js'
 import { ProcExit, WASI_MODULE, WASI_UNSTABLE, wasiImports } from './wasi.js'
 import { pluginConfiguration, requestEnds, vmConfiguration } from './callback-args.js'
 
 type Entry = (a: number, b: number, c: number) => number
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'error'] as const
 /** Filter actions (`proxy_action_t`, and the SDKs' FilterHeadersStatus): Continue and ContinueAndEndStream go on. */
 const CONTINUE_ACTIONS = new Set([0, 2])
 
@@ -23,32 +22,17 @@ const CONTINUE_ACTIONS = new Set([0, 2])
  * callbacks, `done` runs `proxy_on_done`, `proxy_on_log` and `proxy_on_delete`. The instance
  * stays bound to the request in between (GuestAbi#perRequest), as the guest keeps state for it.
  */
-export class ProxyWasmInstance implements GuestInstance, Glue {
+export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   healthy = true
-  readonly mem = new GuestMemory()
-  readonly call = new FilterCall()
-  readonly host: GuestHost
-  readonly rootId = 1
-  stage: Stage = 'idle'
-  contextId = 0
-  configuration: Buffer | undefined
-  allocating = false
-  broken = false
-
+  protected readonly allocator: { name: string, fn: (size: number) => number }
   readonly #x: Record<string, Entry | undefined>
-  readonly #alloc: { name: string, fn: (size: number) => number }
   readonly #exports: WebAssembly.Exports
   readonly #fuel: bigint | undefined
   readonly #setFuel: ((budget: bigint) => void) | undefined
   #nextContext = 2
-  #entry = ''
-  #fault: WaferError | undefined
-  #continued = false
-  /** The last line the guest logged while it was configured: the reason it gives for a rejection. */
-  #lastLine: string | undefined
 
   constructor (module: WebAssembly.Module, host: GuestHost) {
-    this.host = host
+    super(host)
     let instance: WebAssembly.Instance
     const wasi = wasiImports({
       mem: this.mem,
@@ -66,7 +50,7 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
     this.#x = x as Record<string, Entry | undefined>
     this.mem.attach(x.memory as WebAssembly.Memory)
     const name = typeof x.malloc === 'function' ? 'malloc' : 'proxy_on_memory_allocate'
-    this.#alloc = { name, fn: x[name] as (size: number) => number }
+    this.allocator = { name, fn: x[name] as (size: number) => number }
     this.#fuel = host.limits.fuel !== undefined && isMetered(instance.exports) ? fuelBudget(host.limits.fuel) : undefined
     const entries = PROXY_BUDGET_ENTRIES.filter((e) => typeof x[e] === 'function')
     this.#setFuel = this.#fuel === undefined ? undefined : prepareFuel(module, instance.exports, entries, this.#fuel)
@@ -117,10 +101,10 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
     if (this.#x[name] === undefined) return
     this.stage = stage
     this.configuration = configuration
-    this.#lastLine = undefined
+    this.lastLine = undefined
     const ok = this.#enter(name, this.rootId, configuration.length)
     if (ok !== 0) return
-    const said = this.#lastLine === undefined ? '' : `; its last log line: ${this.#lastLine}`
+    const said = this.lastLine === undefined ? '' : `; its last log line: ${this.lastLine}`
     throw waferError('WAFER_ERR_FILTER_CONFIG', [this.host.filter, this.host.source, `${name} returned false${said}`], { filter: this.host.filter })
   }
 
@@ -158,7 +142,7 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
     const body = phase === 'request' ? 'proxy_on_request_body' : 'proxy_on_response_body'
     this.call.begin(ex, phase, withBody)
     this.stage = phase
-    this.#continued = false
+    this.continued = false
     try {
       let name = headers
       let action = 0
@@ -172,13 +156,13 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
       if (withBody && this.#x[body] !== undefined) {
         const bytes = this.call.field(phase === 'request' ? Field.RequestBody : Field.ResponseBody)
         name = body
-        this.#continued = false
+        this.continued = false
         action = this.#enter(body, this.contextId, typeof bytes === 'number' ? 0 : bytes.length, 1)
         response = this.call.finishRespond()
         if (response !== undefined) return { respond: true, response }
       }
-      if (CONTINUE_ACTIONS.has(action) || this.#continued) return CONTINUE
-      throw this.#error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name} (action ${action})`])
+      if (CONTINUE_ACTIONS.has(action) || this.continued) return CONTINUE
+      throw this.error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name} (action ${action})`])
     } catch (err) {
       this.#fail(err)
       throw err
@@ -218,103 +202,23 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
   /** Calls an export; a trap (or proc_exit) becomes a coded error, a recorded fault is raised after. */
   #enter (name: string, a = 0, b = 0, c = 0): number {
     const fn = this.#x[name] as Entry
-    this.#entry = name
+    this.entry = name
     if (this.#setFuel !== undefined && PROXY_BUDGET_ENTRIES.includes(name)) this.#setFuel(this.#fuel as bigint)
     let result: number
     try {
       result = fn(a, b, c)
     } catch (err) {
-      throw this.#trap(err, name)
+      throw this.trap(err, name)
     }
-    const fault = this.#fault
+    const fault = this.fault
     if (fault !== undefined) throw fault
     return result
   }
 
-  #trap (err: unknown, where: string): WaferError {
-    if (this.#fault !== undefined) return this.#fault
+  protected trap (err: unknown, where: string): WaferError {
+    if (this.fault !== undefined) return this.fault
     if (err instanceof ProcExit) return waferError('WAFER_ERR_FILTER_TRAP', [this.host.filter, where, err.message], { cause: err, filter: this.host.filter })
     return trapError(err, this.host.filter, where, this.host.limits, this.#fuel === undefined ? undefined : this.#exports, this.mem.byteLength())
-  }
-
-  // The Glue, for host-calls.ts and wasi.ts.
-
-  log (level: number, text: string): void {
-    if (this.stage === 'configure' || this.stage === 'vm_start') this.#lastLine = text
-    const logger = this.call.ex?.log ?? this.host.logger
-    logger[LEVELS[level] ?? 'info']({ filter: this.host.filter }, text)
-  }
-
-  badPointer (where: string, ptr: number, len: number): Status {
-    this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.host.filter, where, `[${ptr >>> 0}, ${(ptr >>> 0) + (len >>> 0)}) is outside its ${this.mem.byteLength()}-byte memory`])
-    return Status.InvalidMemoryAccess
-  }
-
-  refuse (where: string, problem: string): Status {
-    this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_OUTPUT', [this.host.filter, this.#entry, `${where}: ${problem}`])
-    return Status.BadArgument
-  }
-
-  tooLarge (where: string, len: number): boolean {
-    const max = this.host.limits.maxOutputBytes
-    if (len >>> 0 <= max) return false
-    this.refuse(where, `a write of ${len >>> 0} bytes exceeds limits.maxOutputBytes (${max})`)
-    return true
-  }
-
-  put (where: string, ptr: number, value: number | bigint, wide = false): boolean {
-    if (!this.mem.inBounds(ptr, wide ? 8 : 4)) {
-      this.badPointer(where, ptr, wide ? 8 : 4)
-      return false
-    }
-    if (wide) this.mem.view().writeBigUInt64LE(BigInt(value), ptr >>> 0)
-    else this.mem.view().writeUInt32LE(Number(value) >>> 0, ptr >>> 0)
-    return true
-  }
-
-  give (where: string, bytes: Uint8Array, ptrPtr: number, sizePtr: number): Status {
-    let ptr = 0
-    if (bytes.length > 0) {
-      const at = this.#allocate(where, bytes.length)
-      if (at === undefined) return Status.InvalidMemoryAccess
-      this.mem.view().set(bytes, at)
-      ptr = at
-    }
-    return this.put(where, ptrPtr, ptr) && this.put(where, sizePtr, bytes.length) ? Status.Ok : Status.InvalidMemoryAccess
-  }
-
-  continueStream (stream: number): void {
-    if ((stream === StreamType.Request && this.stage === 'request') || (stream === StreamType.Response && this.stage === 'response')) this.#continued = true
-  }
-
-  /**
-   * Memory for what the host hands the guest, from the guest's own allocator, called inside a
-   * host call (that is how Proxy-Wasm works). While it runs, the guest may only log and read
-   * clocks; it runs on the fuel left to the callback that made the host call, so one that loops
-   * traps on fuel; what it returns must be a non-zero address with `size` bytes inside memory.
-   */
-  #allocate (where: string, size: number): number | undefined {
-    const { name, fn } = this.#alloc
-    const call = `${name}(${size}) for ${where}`
-    let ptr: number
-    this.allocating = true
-    try {
-      ptr = fn(size) >>> 0
-    } catch (err) {
-      this.broken = true
-      this.#fault ??= this.#trap(err, `${this.#entry}, in ${call}`)
-      return undefined
-    } finally {
-      this.allocating = false
-    }
-    if (ptr !== 0 && this.mem.inBounds(ptr, size)) return ptr
-    this.#fault ??= this.#error('WAFER_ERR_ABI_BAD_POINTER', [this.host.filter, this.#entry,
-      ptr === 0 ? `${call} returned 0 (allocation failed)` : `${call} returned ${ptr}: [${ptr}, ${ptr + size}) is outside its ${this.mem.byteLength()}-byte memory`])
-    return undefined
-  }
-
-  #error (code: ConstructorParameters<typeof WaferError>[0], args: unknown[]): WaferError {
-    return waferError(code, args, { filter: this.host.filter })
   }
 
   #fail (err: unknown): void {
@@ -324,7 +228,7 @@ export class ProxyWasmInstance implements GuestInstance, Glue {
   #reset (): void {
     this.call.end()
     this.stage = 'idle'
-    this.#fault = undefined
-    this.#entry = ''
+    this.fault = undefined
+    this.entry = ''
   }
 }
