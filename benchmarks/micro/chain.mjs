@@ -58,12 +58,16 @@ function measure (fn) {
 
 const metered = await createWafer({ logger, filters: exampleFilters(undefined) })
 const unmetered = await createWafer({ logger, filters: exampleFilters({ fuel: false }) })
+// Issue 14's lean Proxy-Wasm filter (reads a header, adds one; the published AssemblyScript
+// SDK): a whole request is its stream context's creation, the headers callback and done.
+const proxyLean = await createWafer({ logger, filters: { lean: { module: join(root, 'test/fixtures/build/proxy-sdk-lean.wasm') } } })
 const names = ['auth', 'rewrite', 'rate-limit']
 const noFilter = { runRequest: () => ({ respond: false }), responsePhaseFor: () => 'none', finish: () => {} }
 const cases = [
   ['example chain, one request (fuel metering on, the default)', metered.compose(names)],
   ['  the same, unmetered (limits.fuel: false)', unmetered.compose(names)],
   ...names.map((name) => [`  ${name} alone (metered)`, metered.compose([name])]),
+  ['Proxy-Wasm lean filter alone (AssemblyScript SDK; reads a header, adds one), metered', proxyLean.compose(['lean'])],
   ['  new Exchange, no filter', noFilter]
 ]
 const check = request(cases[0][1])
@@ -71,7 +75,7 @@ console.log('the route sees', check.url, JSON.stringify(check.headers), '\nthe r
 for (const [, chain] of cases) for (let i = 0; i < ITERATIONS / 2; i++) request(chain)
 const results = cases.map(() => [])
 for (let r = 0; r < ROUNDS; r++) cases.forEach(([, chain], i) => results[i].push(measure(() => request(chain))))
-await Promise.all([metered.close(), unmetered.close()])
+await Promise.all([metered.close(), unmetered.close(), proxyLean.close()])
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const table = [

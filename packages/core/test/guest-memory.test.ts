@@ -21,3 +21,20 @@ test('fieldValue decodes a header value and checks it in one pass (RFC 9110 fiel
   assert.equal(memoryWith([...long, 0x7f]).fieldValue(100, long.length + 1), undefined)
   assert.equal(memoryWith([]).fieldValue(100, 0), '')
 })
+
+test('headerName: the same name from a new address is found by its bytes; a changed name is read again', () => {
+  const memory = new WebAssembly.Memory({ initial: 1 })
+  const bytes = new Uint8Array(memory.buffer)
+  const mem = new GuestMemory()
+  mem.attach(memory)
+  const put = (at: number, s: string): void => { bytes.set(Buffer.from(s, 'latin1'), at) }
+  put(1000, 'X-Api-Key')
+  const first = mem.headerName(1000, 9)
+  assert.equal(first, 'x-api-key')
+  put(5003, 'x-API-key')
+  assert.equal(mem.headerName(5003, 9), first, 'found at another address, lower-cased')
+  put(5003, 'x-api-kez')
+  assert.equal(mem.headerName(5003, 9), 'x-api-kez', 'the bytes changed under a cached address')
+  put(7000, 'bad name')
+  assert.equal(mem.headerName(7000, 8), undefined, 'not a token')
+})

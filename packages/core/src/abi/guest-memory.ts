@@ -10,6 +10,8 @@ export class GuestMemory {
   #view: Buffer = Buffer.alloc(0)
   /** The last header name read at each address (modulo NAME_SLOTS). */
   readonly #names: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined)
+  /** Names by a hash of their bytes, for guests that pass the same name from a new address each time. */
+  readonly #byHash: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined)
 
   attach (memory: WebAssembly.Memory): void {
     this.#memory = memory
@@ -111,12 +113,23 @@ export class GuestMemory {
     const slot = ptr & (NAME_SLOTS - 1)
     const cached = this.#names[slot]
     if (cached !== undefined && cached.length === len && sameLower(cached, v, ptr)) return cached
+    // A guest whose names live on its heap (Proxy-Wasm SDKs) passes each from a new address:
+    // find it by its bytes before decoding it again.
+    let hash = len
+    for (let i = ptr, end = ptr + len; i < end; i++) hash = (Math.imul(hash, 31) + lower(v[i] as number)) | 0
+    const hashSlot = hash & (NAME_SLOTS - 1)
+    const known = this.#byHash[hashSlot]
+    if (known !== undefined && known.length === len && sameLower(known, v, ptr)) {
+      this.#names[slot] = known
+      return known
+    }
     let name = ''
     for (let i = ptr, end = ptr + len; i < end; i++) name += String.fromCharCode(lower(v[i] as number))
     if (!isToken(name)) return undefined
     // Flattened (a property key), so lookups with it do not rebuild a cons string each time.
     name = internal(name)
     this.#names[slot] = name
+    this.#byHash[hashSlot] = name
     return name
   }
 }
