@@ -110,6 +110,9 @@ export const scenarios = {
   'wasm-example-chain': () => withChain(exampleFilters, ['auth', 'rewrite', 'rate-limit']),
   // One common real filter with a response phase: keeps or adds x-request-id and echoes it back.
   'wasm-request-id': () => withChain({ rid: { module: example('request-id') } }, ['rid']),
+  // Issue 14: one lean Proxy-Wasm filter (reads a header, adds one) on the published
+  // AssemblyScript SDK (@gcoredev/proxy-wasm-sdk-as).
+  'proxy-wasm-lean': () => withChain({ lean: { module: fixture('proxy-sdk-lean') } }, ['lean']),
   'wasm-body-1kb': () => withChain({ body: { module: fixture('body-upper') } }, ['body']),
   gateway: async (upstream) => gateway(upstream, []),
   'gateway-example-chain': async (upstream) => gateway(upstream, ['auth', 'rewrite', 'rate-limit'])
