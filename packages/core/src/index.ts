@@ -1,5 +1,7 @@
 export { createWafer, Wafer, type WaferOptions, type WaferDefinition, type ReloadDefinition, type WaferStatus } from './runtime/wafer.js'
 export { Generation, type ChainSpec } from './runtime/generation.js'
+export { AdapterRuntime, configDefinition, type AdapterRuntimeOptions, type AdapterRuntimeSettings } from './runtime/adapter-runtime.js'
+export { checkChainSpec } from './runtime/chain-spec.js'
 export type { ReloadFailure, ReloadReport } from './runtime/reload-report.js'
 export { Chain, failureResponse } from './runtime/chain.js'
 export { Filter, failureReason, type FilterStatus, type FilterState } from './runtime/filter.js'

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { configModules, WaferError, watchConfig, type ChainSpec, type ConfigWatcher, type GatewayConfig, type ReloadReport, type ResolvedConfig, type Wafer } from '@wafer/core'
+import { AdapterRuntime, checkChainSpec, WaferError, type ChainSpec, type ConfigWatcher, type GatewayConfig, type ReloadReport, type Wafer } from '@wafer/core'
 import { chainMiddleware, type ChainContext, type WaferHandler } from './chain-middleware.js'
-import { createRuntime } from './create-runtime.js'
-import { loadDefinition } from './config-source.js'
-import { checkSpec, resolveOptions, type WaferExpressOptions } from './options.js'
+import { refuseRoutes } from './config-source.js'
+import { resolveOptions, type WaferExpressOptions } from './options.js'
 import { sendError } from './replies.js'
 import { requestIds } from './request-log.js'
 
@@ -63,38 +62,29 @@ export function wafer (options: WaferExpressOptions): WaferMiddleware {
   let waiting: Array<() => void> = []
   let ctx: ChainContext | undefined
   let failure: unknown
-  let owned = false
-  let config: ResolvedConfig | undefined
   let watcher: ConfigWatcher | undefined
-  // Modules the last attempted config named, so a module added by a failed reload is watched too.
-  let attempted: string[] = []
 
-  const load = (async (): Promise<Wafer> => {
-    let runtime = options.wafer
-    if (runtime === undefined) {
-      const created = await createRuntime(options, resolved)
-      runtime = created.runtime
-      config = created.config
-      owned = true
-    }
+  // Creating, reloading and watching are core's, as for Fastify; refusing a config's routes is this middleware's.
+  const load = (async (): Promise<AdapterRuntime> => {
+    const made = AdapterRuntime.create(options, {
+      adapter: '@wafer/express',
+      logger: resolved.logger,
+      reloadWithoutConfig: 'reload() needs a config: the middleware was created without one',
+      accept: refuseRoutes
+    })
+    // A runtime given as `wafer` comes at once: the middleware serves at once, without waiting a tick.
+    const adapter = made instanceof AdapterRuntime ? made : await made
+    const { runtime } = adapter
     try {
       for (const spec of required) runtime.requireChain(spec)
       const logger = resolved.logger ?? runtime.logger
-      if (config !== undefined) {
-        attempted = configModules(config)
-      }
-      if (resolved.watch && config !== undefined) {
-        const { source, reload: settings } = config
-        const current = runtime
-        watcher = watchConfig(() => [source, ...new Set([...attempted, ...[...current.generation.filters.values()].map((f) => f.source)])],
-          () => reload(), { debounceMs: settings.debounceMs, log: logger })
-      }
+      if (resolved.watch && adapter.config !== undefined) watcher = adapter.watch(logger)
       ctx = { runtime, options: resolved, logger, requestId }
     } catch (err) {
-      if (owned) await runtime.close()
+      if (adapter.owned) await runtime.close()
       throw err
     }
-    return runtime
+    return adapter
   })()
 
   const release = (): void => {
@@ -108,7 +98,7 @@ export function wafer (options: WaferExpressOptions): WaferMiddleware {
     release()
   })
   // Not handled here on purpose: an app that ignores it fails to start, loudly.
-  const ready = load.then((runtime) => runtime)
+  const ready = load.then((adapter) => adapter.runtime)
 
   /** The handler running `spec`, once loaded; before that, one that waits for the load. */
   const handlerFor = (spec: ChainSpec | undefined): WaferHandler => {
@@ -137,19 +127,6 @@ export function wafer (options: WaferExpressOptions): WaferMiddleware {
     }
   }
 
-  const reload = async (next?: string | GatewayConfig): Promise<ReloadReport> => {
-    const runtime = await load
-    return runtime.reload(async () => {
-      const source = next ?? options.config
-      if (source === undefined) {
-        throw new WaferError('WAFER_ERR_OPTIONS_INVALID', ['@wafer/express: reload() needs a config: the middleware was created without one'])
-      }
-      const loaded = await loadDefinition(source)
-      attempted = configModules(loaded.config)
-      return loaded.definition
-    })
-  }
-
   const middleware = handlerFor(resolved.chain) as WaferMiddleware
   Object.defineProperties(middleware, {
     ready: { value: ready, enumerable: true },
@@ -164,18 +141,18 @@ export function wafer (options: WaferExpressOptions): WaferMiddleware {
     },
     chain: {
       value (spec: ChainSpec): WaferHandler {
-        const checked = checkSpec(spec, 'middleware.chain()')
+        const checked = checkChainSpec('@wafer/express', spec, 'middleware.chain()')
         if (ctx !== undefined) ctx.runtime.requireChain(checked)
         else if (failure === undefined) required.push(checked)
         return handlerFor(checked)
       }
     },
-    reload: { value: reload },
+    reload: { value: async (next?: string | GatewayConfig): Promise<ReloadReport> => (await load).reload(next) },
     close: {
       async value (): Promise<void> {
-        const runtime = await load.catch(() => undefined)
+        const adapter = await load.catch(() => undefined)
         await watcher?.close()
-        if (owned) await runtime?.close()
+        if (adapter?.owned === true) await adapter.runtime.close()
       }
     }
   })

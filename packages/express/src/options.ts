@@ -46,12 +46,6 @@ export function invalid (message: string): never {
   throw new WaferError('WAFER_ERR_OPTIONS_INVALID', [`@wafer/express: ${message}`])
 }
 
-/** A chain as written in options: a chain's name or an array of filter names. */
-export function checkSpec (spec: unknown, where: string): ChainSpec {
-  if (typeof spec === 'string' || (Array.isArray(spec) && spec.every((n) => typeof n === 'string'))) return spec as ChainSpec
-  return invalid(`${where} must be a chain name or an array of filter names, got ${JSON.stringify(spec)}`)
-}
-
 /**
  * Validates everything that can be checked without loading anything (filters included), with
  * the schema the Fastify plugin and createWafer share, so mistakes throw where `wafer()` is

@@ -1,11 +1,11 @@
-import { toWaferFilters, WaferError, type Generation, type ReloadDefinition, type ResolvedConfig, type ResolvedRoute } from '@wafer/core'
+import { configDefinition, WaferError, type Generation, type ReloadDefinition, type ResolvedConfig, type ResolvedRoute } from '@wafer/core'
 
 /** What the plugin keeps with each generation: the config's routes as that version has them. */
 export interface ConfigData {
   /** The config file (or `<object>`) this version came from. */
   source: string
   routes: readonly ResolvedRoute[]
-  /** `reload.debounceMs` of this version: the file watch reads it at each change. */
+  /** `reload.debounceMs` of this version: core's file watch reads it at each change (AdapterRuntime#watch). */
   debounceMs: number
 }
 
@@ -15,25 +15,21 @@ export function routeChainName (index: number): string {
 }
 
 /**
- * A resolved config as the runtime builds a generation from it. With `running` (the config
+ * A resolved config as the runtime builds a generation from it: core's (its filters, chains and
+ * drain timeout) plus a named chain per route and the routes as data. With `running` (the config
  * the server started with), the settings read at startup only that `config` changes are
  * listed as `restartRequired`, so the reload says so instead of ignoring them silently.
  */
 export function definitionOf (config: ResolvedConfig, running?: ResolvedConfig): ReloadDefinition {
-  const chains: Record<string, string[]> = { ...config.chains }
-  for (const r of config.routes) chains[routeChainName(r.index)] = [...r.chain]
+  const definition = configDefinition(config)
+  for (const r of config.routes) definition.chains[routeChainName(r.index)] = [...r.chain]
   const data: ConfigData = { source: config.source, routes: config.routes, debounceMs: config.reload.debounceMs }
-  const definition: ReloadDefinition = { filters: toWaferFilters(config), chains, data, drainTimeoutMs: config.reload.drainTimeoutMs }
+  definition.data = data
   if (running !== undefined) {
     const restartRequired = startupChanges(running, config)
     if (restartRequired.length > 0) definition.restartRequired = restartRequired
   }
   return definition
-}
-
-/** The file watch's debounce as the serving version has it. */
-export function debounceOf (generation: Generation, fallback: number): number {
-  return (generation.data as ConfigData | undefined)?.debounceMs ?? fallback
 }
 
 /**

@@ -1,8 +1,8 @@
-import { configModules, loadConfig, resolveAdapterOptions, Wafer, WaferError, watchConfig, type ChainSpec, type GatewayConfig, type ReloadReport, type ResolvedConfig, type WaferLogger, type WaferObserver, type WaferOptions } from '@wafer/core'
+import { AdapterRuntime, checkChainSpec, resolveAdapterOptions, type ChainSpec, type GatewayConfig, type ReloadReport, type Wafer, type WaferLogger, type WaferObserver, type WaferOptions } from '@wafer/core'
 import type { FastifyBaseLogger, FastifyPluginAsync, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { configRoutes, type UpstreamObserver } from './config-routes.js'
-import { debounceOf, definitionOf, sameRouteSet } from './config-reload.js'
+import { definitionOf, sameRouteSet } from './config-reload.js'
 import { bodylessRoute, chainHooks, kExchange, type ChainHooks } from './hooks.js'
 
 /** A chain: filter names in order, or the name of a chain declared in `chains`. */
@@ -56,56 +56,27 @@ declare module 'fastify' {
   }
 }
 
-function invalid (message: string): never {
-  throw new WaferError('WAFER_ERR_OPTIONS_INVALID', [`@wafer/fastify: ${message}`])
-}
-
 const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) => {
   // The schema the Express middleware and createWafer share (filters included): one answer for the same options.
   const resolved = resolveAdapterOptions('@wafer/fastify', options)
   const { responseBodyLimit } = resolved
-  let config: ResolvedConfig | undefined
-  if (options.config !== undefined) config = await loadConfig(options.config)
-  let wafer = options.wafer
-  const owned = wafer === undefined
-  if (wafer === undefined) {
-    const definition = config !== undefined ? definitionOf(config) : { filters: options.filters, chains: options.chains }
-    if (definition.filters === undefined) invalid('pass "config", "filters" (filter name -> { module, config }) or a created runtime as "wafer"')
-    const created: WaferOptions = { ...definition, filters: definition.filters, logger: resolved.logger ?? fastify.log }
-    if (definition.chains === undefined) delete created.chains
-    if (config !== undefined) created.drainTimeoutMs = config.reload.drainTimeoutMs
-    if (options.observer !== undefined) created.observer = options.observer
-    if (options.store !== undefined) created.store = options.store
-    if (options.moduleCacheSize !== undefined) created.moduleCacheSize = options.moduleCacheSize
-    wafer = await Wafer.create(created)
-  }
-  const runtime = wafer
-  if (owned) fastify.addHook('onClose', async () => runtime.close())
-  if (config !== undefined) runtime.addCheck(sameRouteSet(config.routes))
-
-  // Modules the last attempted config named, so a module added by a failed reload is watched too.
-  let attempted: string[] = config === undefined ? [] : configModules(config)
-  const reload = (next?: string | GatewayConfig): Promise<ReloadReport> => runtime.reload(async () => {
-    const source = next ?? options.config
-    if (source === undefined) throw new WaferError('WAFER_ERR_OPTIONS_INVALID', ['@wafer/fastify: waferReload() needs a config: the plugin was registered without one'])
-    const loaded = await loadConfig(source)
-    attempted = configModules(loaded)
-    return definitionOf(loaded, config)
+  // Creating, reloading and watching are core's, as for Express; the route chains are this plugin's (definitionOf).
+  const adapter = await AdapterRuntime.create(options, {
+    adapter: '@wafer/fastify',
+    logger: resolved.logger ?? fastify.log,
+    reloadWithoutConfig: 'waferReload() needs a config: the plugin was registered without one',
+    definition: definitionOf
   })
-  fastify.decorate('waferReload', reload)
-  if (options.watch === true) {
-    if (typeof options.config !== 'string' || config === undefined) invalid('"watch" needs "config" to be a file path')
-    const { source, reload: { debounceMs } } = config
-    const watcher = watchConfig(() => [source, ...new Set([...attempted, ...[...runtime.generation.filters.values()].map((f) => f.source)])],
-      () => reload(), { debounceMs: () => debounceOf(runtime.generation, debounceMs), log: fastify.log })
+  const { runtime, config } = adapter
+  if (adapter.owned) fastify.addHook('onClose', async () => runtime.close())
+  if (config !== undefined) runtime.addCheck(sameRouteSet(config.routes))
+  fastify.decorate('waferReload', (next?: string | GatewayConfig): Promise<ReloadReport> => adapter.reload(next))
+  if (resolved.watch) {
+    const watcher = adapter.watch(fastify.log)
     fastify.addHook('onClose', async () => watcher.close())
     await watcher.ready
   }
 
-  const checkSpec = (spec: unknown, where: string): ChainSpec => {
-    if (typeof spec === 'string' || (Array.isArray(spec) && spec.every((n) => typeof n === 'string'))) return spec as ChainSpec
-    return invalid(`${where} must be a chain name or an array of filter names, got ${JSON.stringify(spec)}`)
-  }
   const globalSpec = resolved.chain
   // Every chain a route uses must resolve now and after every reload.
   if (globalSpec !== undefined) runtime.requireChain(globalSpec)
@@ -117,7 +88,7 @@ const plugin: FastifyPluginAsync<WaferPluginOptions> = async (fastify, options) 
     const routeOptions = (route.config as { wafer?: WaferRouteOptions | false } | undefined)?.wafer
     if (routeOptions === false) return
     const where = `route ${String(route.method)} ${route.url}: "config.wafer.chain"`
-    const spec = routeOptions === undefined ? globalSpec : checkSpec((routeOptions as { chain?: unknown } | null)?.chain, where)
+    const spec = routeOptions === undefined ? globalSpec : checkChainSpec('@wafer/fastify', (routeOptions as { chain?: unknown } | null)?.chain, where)
     if (spec === undefined) return
     runtime.requireChain(spec)
     // Filters that need the body read at most what the route would accept.
