@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import type { ChainSpec, GatewayConfig, KvStore, ReloadReport, Wafer, WaferDefinition, WaferObserver } from '@wafer/core'
 import type { pino } from 'pino'
-import { captureLogger, exampleFilter, fixture } from '../support/index.ts'
+import { captureLogger, exampleFilter, fixture, until } from '../support/index.ts'
 import { delayedStore } from '../support/stores.ts'
 
 /** The Wafer options both adapters take, as each adapter's own options spell them. */
@@ -61,15 +61,6 @@ interface Echo {
   query: Record<string, string>
   headers: Record<string, string | string[] | undefined>
   body?: unknown
-}
-
-/** Polls `check` every few milliseconds: a server finishes a response just after the client has read it. */
-async function until (what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
 }
 
 const AUTH = { mode: 'api-key', header: 'x-api-key', keys: ['demo-key', 'other-key'], subjects: ['demo', 'other'] }

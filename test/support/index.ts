@@ -41,3 +41,5 @@ export function useCacheDir (t: { after: (fn: () => void) => void }, dir: string
   process.env.WAFER_CACHE_DIR = dir
   t.after(() => { if (previous === undefined) delete process.env.WAFER_CACHE_DIR; else process.env.WAFER_CACHE_DIR = previous })
 }
+
+export { atomicWrite, until } from './polling.ts'

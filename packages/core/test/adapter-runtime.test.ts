@@ -1,12 +1,12 @@
 // The runtime both adapters create, reload and watch (runtime/adapter-runtime.ts), with real
 // config and module files in a temp dir and a real pino logger whose JSON lines the test reads.
 import assert from 'node:assert/strict'
-import { copyFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
 import { AdapterRuntime, createWafer, Exchange, MemoryStore, WaferError, type AdapterRuntimeSettings, type ReloadReport, type ResolvedConfig } from '../src/index.ts'
-import { captureLogger, fixture, silent, type LogLine } from '../../../test/support/index.ts'
+import { atomicWrite, captureLogger, fixture, silent, until, type LogLine } from '../../../test/support/index.ts'
 
 const settings = (more: Partial<AdapterRuntimeSettings> = {}): AdapterRuntimeSettings =>
   ({ adapter: '@wafer/express', logger: silent, reloadWithoutConfig: 'reload() needs a config: the middleware was created without one', ...more })
@@ -24,26 +24,11 @@ async function workdir (t: TestContext): Promise<{ dir: string, file: string, wr
   return { dir, file, write }
 }
 
-/** Writes like an editor or a build tool: to a temporary file, then renamed over the target. */
-async function atomicWrite (file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.hrtime.bigint()}`
-  await writeFile(tmp, bytes)
-  await rename(tmp, file)
-}
-
 /** The variant the runtime's `main` chain stamps on a request. */
 function serving (adapter: AdapterRuntime): unknown {
   const ex = new Exchange({ id: 'r', method: 'GET', url: '/', headers: {}, remoteAddress: '127.0.0.1', log: silent })
   adapter.runtime.chain('main').runRequest(ex)
   return ex.headers['x-variant']
-}
-
-async function until (what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 test('from a config file: its filters, chains and drain timeout, with the given store and observer; reload() reads it again', async (t) => {

@@ -1,29 +1,14 @@
 // watch: true reloads when the config file or a module it names changes on disk.
 import assert from 'node:assert/strict'
-import { copyFile, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises'
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import express from 'express'
 import type { ReloadReport } from '@wafer/core'
 import { createWaferMiddleware } from '../src/index.ts'
-import { fixture, silent } from '../../../test/support/index.ts'
+import { atomicWrite, fixture, silent, until } from '../../../test/support/index.ts'
 import { listen } from './support/app.ts'
-
-/** Writes like an editor or a build tool: to a temporary file, then renamed over the target. */
-async function atomicWrite (file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.hrtime.bigint()}`
-  await writeFile(tmp, bytes)
-  await rename(tmp, file)
-}
-
-async function until (what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 test('a module replaced on disk, then a config edit: each reloads once the writes settle', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'wafer-express-watch-'))

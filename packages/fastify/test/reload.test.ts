@@ -1,6 +1,6 @@
 // Hot reload through the plugin, over a real socket, under bounded autocannon load.
 import assert from 'node:assert/strict'
-import { copyFile, mkdtemp, readFile, rename, writeFile } from 'node:fs/promises'
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test, type TestContext } from 'node:test'
@@ -8,24 +8,7 @@ import autocannon from 'autocannon'
 import Fastify from 'fastify'
 import type { ReloadReport } from '@wafer/core'
 import wafer from '../src/index.ts'
-import { exampleFilter, fixture, silent } from '../../../test/support/index.ts'
-
-/** Writes like an editor or a build tool: to a temporary file, then renamed over the target. */
-async function atomicWrite (file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.hrtime.bigint()}`
-  await writeFile(tmp, bytes)
-  await rename(tmp, file)
-}
-
-async function until<T> (what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
+import { atomicWrite, exampleFilter, fixture, silent, until } from '../../../test/support/index.ts'
 
 async function workdir (): Promise<string> {
   return mkdtemp(join(tmpdir(), 'wafer-reload-'))
