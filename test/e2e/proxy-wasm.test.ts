@@ -12,7 +12,7 @@ import wafer from '@wafer/fastify'
 import { createWaferMiddleware } from '@wafer/express'
 import type { ChainSpec, Wafer, WaferDefinition } from '@wafer/core'
 import type { pino } from 'pino'
-import { captureLogger, fixture, silent, type LogLine } from '../support/index.ts'
+import { captureLogger, fixture, silent, until, type LogLine } from '../support/index.ts'
 
 interface Options {
   filters: WaferDefinition['filters']
@@ -72,14 +72,6 @@ async function expressApp (o: Options): Promise<App> {
 }
 
 const adapters = [['fastify', fastifyApp], ['express', expressApp]] as const
-
-async function until (what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
 
 /** The fail-closed log line of `filter`, with the error it carries. */
 function failure (lines: LogLine[], filter: string): { code: string, message: string } | undefined {
