@@ -22,6 +22,7 @@ const quick = process.argv.includes('--quick')
 const write = process.argv.includes('--write') && !quick
 const ROUNDS = Number(process.env.ROUNDS ?? (quick ? 2 : 5))
 const RUNS = Number(process.env.RUNS ?? 1)
+const SETTLE_MS = Number(process.env.SETTLE_MS ?? (quick ? 0 : 1000))
 const SECONDS = Number(process.env.SECONDS ?? (quick ? 2 : 5))
 const WARMUP = quick ? 1 : 3
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32)
@@ -83,7 +84,14 @@ async function suiteRun (run) {
   for (const s of servers) await load(s, WARMUP) // JIT, pools, connections
   const results = Object.fromEntries(NAMES.map((n) => [n, []]))
   for (let r = 0; r < ROUNDS; r++) {
-    for (const s of servers) results[s.name].push(await measure(s))
+    // Each round starts one scenario later, so none always follows the same heavier one, and
+    // each waits SETTLE_MS for the server measured before it to finish its backlog and its
+    // garbage collection (the servers share core 0).
+    for (let i = 0; i < servers.length; i++) {
+      const s = servers[(i + r + run) % servers.length]
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
+      results[s.name].push(await measure(s))
+    }
     process.stderr.write(`run ${run + 1}/${RUNS}: round ${r + 1}/${ROUNDS} done\n`)
   }
   for (const s of [...servers, upstream]) s.child.kill('SIGTERM')
