@@ -206,7 +206,12 @@ export async function buildGuests ({ root = repoRoot, only, force = false, log =
   const list = listGuests(root, only)
   const tools = toolchain()
   const memo = new Map()
-  const todo = force ? list : list.filter((job) => staleReason(root, job, tools, memo) !== null)
+  // asc keeps what a `--config` adds (the WASI shim's library files) for the compilations that
+  // follow in the same process, where they break guests that never asked for them: build the
+  // guests that bring their own config last.
+  const ownConfig = (job) => job.kind === 'as' && ascArgs(root, job).includes('--config')
+  const stale = force ? list : list.filter((job) => staleReason(root, job, tools, memo) !== null)
+  const todo = [...stale.filter((job) => !ownConfig(job)), ...stale.filter(ownConfig)]
   const result = { built: [], upToDate: list.filter((j) => !todo.includes(j)).map((j) => j.name), failed: [] }
   const asc = todo.some((j) => j.kind === 'as') ? await import('assemblyscript/asc') : null
   const wabt = todo.some((j) => j.kind === 'wat') ? await (await import('wabt')).default() : null
