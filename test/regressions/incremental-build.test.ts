@@ -123,3 +123,26 @@ test('build-ts: unchanged packages are skipped; deleted output, reinstalled deps
   assert.equal(existsSync(join(dir, 'packages/a/dist/extra.js')), false, 'the deleted source\'s output is pruned')
   assert.equal(existsSync(join(dir, 'packages/a/dist/extra.d.ts')), false)
 })
+
+// A cold build of the whole tree once failed: after a guest with its own `--config` (the WASI
+// shim the Proxy-Wasm SDK needs), asc kept the shim's library files for the next compilations
+// in the process, and plain guests after it no longer compiled.
+test('build-guests: a guest with its own asc --config does not break the plain guests built after it', async (t) => {
+  const dir = tempTree(t, {
+    'test/fixtures/guests/a-wasi.ts': [
+      '// asc: --config node_modules/@assemblyscript/wasi-shim/asconfig.json --use abort=abort_proc_exit',
+      'export function f(): i32 { return 1; }',
+      ''
+    ].join('\n'),
+    'test/fixtures/guests/b-plain.ts': [
+      'import "@wafer/sdk-assemblyscript/assembly/abort";',
+      'export function g(): i32 { return 2; }',
+      ''
+    ].join('\n')
+  })
+  cpSync(join(root, 'packages/sdk-assemblyscript'), join(dir, 'node_modules/@wafer/sdk-assemblyscript'), { recursive: true, filter: (src) => !src.includes('node_modules') })
+  mkdirSync(join(dir, 'node_modules/@assemblyscript'), { recursive: true })
+  symlinkSync(join(root, 'node_modules/@assemblyscript/wasi-shim'), join(dir, 'node_modules/@assemblyscript/wasi-shim'))
+  assert.match(await script('build-guests.mjs', dir), /^build-guests: built 2 \(b-plain, a-wasi\), up to date 0 /)
+  for (const name of ['a-wasi', 'b-plain']) assert.ok(WebAssembly.validate(readFileSync(join(dir, 'test/fixtures/build', `${name}.wasm`))), name)
+})
