@@ -59,6 +59,18 @@ test('from a config file: its filters, chains and drain timeout, with the given 
   held.leave()
 })
 
+test('a reload that changes only reload.debounceMs is applied, and the file watch follows it', async (t) => {
+  const { file, write } = await workdir(t)
+  const adapter = await AdapterRuntime.create({ config: file }, settings())
+  t.after(() => adapter.runtime.close())
+  assert.deepEqual(adapter.runtime.generation.data, { debounceMs: 20 })
+  await write('a.wasm', 75)
+  const report = await adapter.reload()
+  assert.equal(report.outcome, 'applied')
+  assert.deepEqual(adapter.runtime.generation.data, { debounceMs: 75 }, 'the watch reads the serving version\'s debounce')
+  assert.equal((await adapter.reload()).outcome, 'unchanged', 'the same config again changes nothing')
+})
+
 test('a reload that fails is logged, and the running version keeps serving', async (t) => {
   const { dir, file } = await workdir(t)
   const { logger, lines } = captureLogger()

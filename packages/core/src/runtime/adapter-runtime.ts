@@ -43,10 +43,11 @@ export interface AdapterRuntimeSettings {
 
 /**
  * A config's filters and chains as a generation is built from them, with its
- * `reload.drainTimeoutMs`, so a reload applies a changed drain timeout.
+ * `reload.drainTimeoutMs` and, as the generation's data, its `reload.debounceMs`: a reload that
+ * changes either is applied (and the file watch follows the new debounce), not ignored.
  */
 export function configDefinition (config: ResolvedConfig): ReloadDefinition & { chains: Record<string, string[]> } {
-  return { filters: toWaferFilters(config), chains: { ...config.chains }, drainTimeoutMs: config.reload.drainTimeoutMs }
+  return { filters: toWaferFilters(config), chains: { ...config.chains }, drainTimeoutMs: config.reload.drainTimeoutMs, data: { debounceMs: config.reload.debounceMs } }
 }
 
 /**
@@ -118,8 +119,8 @@ export class AdapterRuntime {
 
   /**
    * Watches the config file and every module of the serving and of the last attempted config,
-   * and reloads after the config's `reload.debounceMs` of quiet. The serving version's
-   * `data.debounceMs` wins when its definition carries one (the Fastify plugin's does), so a
+   * and reloads after `reload.debounceMs` of quiet, as the serving version has it (its
+   * definition's `data.debounceMs`; the startup config's when a definition carries none), so a
    * reload can change it. The caller awaits `ready` if it must, and closes the watcher.
    */
   watch (log: WaferLogger): ConfigWatcher {
