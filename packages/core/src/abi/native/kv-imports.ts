@@ -40,6 +40,10 @@ export function kvImports (c: KvImportContext): WebAssembly.ModuleImports {
     return false
   }
   const writeIncr = (res: number, r: CounterResult): void => { mem.writeRecord(res, 0, 0, r.value, r.ttlMs) }
+  const writeGet = (res: number, buf: number, cap: number, v: Uint8Array | undefined): void => {
+    if (v === undefined) mem.writeRecord(res, 1, 0, 0, 0)
+    else mem.writeRecord(res, 0, mem.writeBytes(v, buf, cap), 0, 0)
+  }
 
   return {
     kv_get: (kp: number, kl: number, buf: number, cap: number, res: number): number => {
@@ -50,18 +54,14 @@ export function kvImports (c: KvImportContext): WebAssembly.ModuleImports {
       if (!record(res, 'kv_get')) return Code.BadPointer
       const over = c.startOp('kv_get')
       if (over !== undefined) return over
-      const deliver = (v: Uint8Array | undefined): void => {
-        if (v === undefined) mem.writeRecord(res, 1, 0, 0, 0)
-        else mem.writeRecord(res, 0, mem.writeBytes(v, buf, cap), 0, 0)
-      }
       let v
       try {
         v = host.store.get(k)
       } catch (err) {
         return c.failed('kv_get', err)
       }
-      if (v instanceof Promise) return c.later('kv_get', v, deliver)
-      deliver(v)
+      if (v instanceof Promise) return c.later('kv_get', v, (later) => { writeGet(res, buf, cap, later) })
+      writeGet(res, buf, cap, v)
       return Code.Ok
     },
     kv_set: (kp: number, kl: number, vp: number, vl: number, ttlMs: number, res: number): number => {
