@@ -6,6 +6,10 @@
 //   test/fixtures/guests/<name>.ts            -> test/fixtures/build/<name>.wasm
 //   test/fixtures/guests/<name>.wat           -> test/fixtures/build/<name>.wasm
 //
+// An AssemblyScript guest's first line may add asc flags (`// asc: --flag value`) and name
+// another AssemblyScript release installed under an npm alias (`// asc[assemblyscript-0.14]: ...`),
+// for SDKs that need it: @solo-io/proxy-runtime is written for AssemblyScript 0.14.
+//
 // Usage: node scripts/build-guests.mjs [name-filter] [--force] [--root <dir>]
 //
 // Incremental: beside each output, `<name>.wasm.stamp` records what the build depended on: the
@@ -25,6 +29,31 @@ const repoRoot = join(dirname(scriptFile), '..')
 // The SDK routes AssemblyScript's abort() to the host's log import, so guests import only "wafer".
 const SDK_ABORT = 'abort=~lib/@wafer/sdk-assemblyscript/assembly/abort/waferAbort'
 const WAT_FEATURES = { mutable_globals: true, bulk_memory: true }
+const DEFAULT_COMPILER = 'assemblyscript'
+/**
+ * The AssemblyScript releases a guest may ask for, with the flags every guest of that release
+ * gets. 0.14 has no incremental runtime (its `full` one is what @solo-io/proxy-runtime's
+ * `malloc` is written against) and its guests route abort() themselves.
+ */
+const COMPILERS = {
+  assemblyscript: { base: ['--runtime', 'incremental', '--use', SDK_ABORT] },
+  'assemblyscript-0.14': { base: ['--runtime', 'full'] }
+}
+const FIRST_LINE = /^\/\/\s*asc(?:\[([\w.@/-]+)\])?:\s*(.*)$/
+
+/** The first line's `// asc[compiler]: flags`, if the guest has one. */
+function firstLine (job) {
+  const first = readFileSync(job.entry, 'utf8').split('\n', 1)[0] ?? ''
+  const m = FIRST_LINE.exec(first)
+  return m === null ? { compiler: DEFAULT_COMPILER, flags: [] } : { compiler: m[1] ?? DEFAULT_COMPILER, flags: m[2].trim().split(/\s+/).filter(Boolean) }
+}
+
+/** The AssemblyScript package (a name in COMPILERS) that compiles `job`. */
+export function guestCompiler (job) {
+  const { compiler } = firstLine(job)
+  if (!Object.hasOwn(COMPILERS, compiler)) throw new Error(`${job.entry}: unknown compiler "${compiler}" in its first line; known: ${Object.keys(COMPILERS).join(', ')}`)
+  return compiler
+}
 
 /** Every guest under `root`, optionally only those whose name contains `only`. */
 export function listGuests (root, only) {
@@ -59,12 +88,9 @@ export function ascArgs (root, job) {
     '--shrinkLevel', '0',
     '--converge',
     '--noAssert',
-    '--runtime', 'incremental',
-    '--use', SDK_ABORT
+    ...COMPILERS[guestCompiler(job)].base
   ]
-  const first = readFileSync(job.entry, 'utf8').split('\n', 1)[0] ?? ''
-  const m = /^\/\/\s*asc:\s*(.*)$/.exec(first)
-  if (m) args.push(...m[1].trim().split(/\s+/))
+  args.push(...firstLine(job).flags)
   return args
 }
 
@@ -83,12 +109,16 @@ function packageVersion (name, fromDir) {
  * package.json files, so an up-to-date run never loads a compiler.
  */
 export function toolchain () {
-  const as = packageVersion('assemblyscript', dirname(scriptFile))
-  const binaryen = as.dir === undefined ? { version: 'missing' } : packageVersion('binaryen', as.dir)
-  const wabt = packageVersion('wabt', dirname(scriptFile))
   const script = sha256(readFileSync(scriptFile))
+  const as = {}
+  for (const name of Object.keys(COMPILERS)) {
+    const pkg = packageVersion(name, dirname(scriptFile))
+    const binaryen = pkg.dir === undefined ? { version: 'missing' } : packageVersion('binaryen', pkg.dir)
+    as[name] = `${name}@${pkg.version} binaryen@${binaryen.version} script:${script}`
+  }
+  const wabt = packageVersion('wabt', dirname(scriptFile))
   return {
-    as: `assemblyscript@${as.version} binaryen@${binaryen.version} script:${script}`,
+    as,
     wat: `wabt@${wabt.version} features:${JSON.stringify(WAT_FEATURES)} script:${script}`
   }
 }
@@ -113,7 +143,7 @@ function fileHash (path, memo) {
 
 /** The part of the key known before building: compiler, script and command line. */
 export function commandKey (root, job, tools) {
-  const command = job.kind === 'as' ? [tools.as, ...ascArgs(root, job)] : [tools.wat, relative(root, job.entry)]
+  const command = job.kind === 'as' ? [tools.as[guestCompiler(job)], ...ascArgs(root, job)] : [tools.wat, relative(root, job.entry)]
   return sha256(JSON.stringify(command))
 }
 
@@ -178,9 +208,12 @@ async function buildAs (asc, root, job) {
     }
   }
   const stderr = asc.createMemoryStream()
-  const { error } = await asc.main(['--baseDir', root, ...ascArgs(root, job)], {
-    stdout: asc.createMemoryStream(), stderr, readFile, writeFile, listFiles
-  })
+  const argv = ['--baseDir', root, ...ascArgs(root, job)]
+  const io = { stdout: asc.createMemoryStream(), stderr, readFile, writeFile, listFiles }
+  // 0.14's asc (CommonJS) answers through a callback once binaryen is ready; later ones return a promise.
+  const error = asc.ready === undefined
+    ? (await asc.main(argv, io)).error
+    : await asc.ready.then(() => new Promise((resolve) => { asc.main(argv, io, (err) => { resolve(err) }) }))
   if (error) throw new Error(`asc failed for ${relative(root, job.entry)}:\n${stderr.toString()}`)
   return reads
 }
@@ -213,12 +246,17 @@ export async function buildGuests ({ root = repoRoot, only, force = false, log =
   const stale = force ? list : list.filter((job) => staleReason(root, job, tools, memo) !== null)
   const todo = [...stale.filter((job) => !ownConfig(job)), ...stale.filter(ownConfig)]
   const result = { built: [], upToDate: list.filter((j) => !todo.includes(j)).map((j) => j.name), failed: [] }
-  const asc = todo.some((j) => j.kind === 'as') ? await import('assemblyscript/asc') : null
+  const compilers = new Map()
+  const ascFor = async (job) => {
+    const name = guestCompiler(job)
+    if (!compilers.has(name)) compilers.set(name, name === DEFAULT_COMPILER ? await import('assemblyscript/asc') : await loadLegacyAsc(name))
+    return compilers.get(name)
+  }
   const wabt = todo.some((j) => j.kind === 'wat') ? await (await import('wabt')).default() : null
   for (const job of todo) {
     try {
       rmSync(stampFile(job), { force: true })
-      const reads = job.kind === 'as' ? await buildAs(asc, root, job) : await buildWat(wabt, job)
+      const reads = job.kind === 'as' ? await buildAs(await ascFor(job), root, job) : await buildWat(wabt, job)
       const inputs = [...reads].map(([path, hash]) => {
         const rel = relative(root, path)
         return [isAbsolute(rel) ? path : rel, hash]
@@ -234,6 +272,12 @@ export async function buildGuests ({ root = repoRoot, only, force = false, log =
     }
   }
   return result
+}
+
+/** An older AssemblyScript's asc (CommonJS, `cli/asc.js`), installed under the alias `name`. */
+async function loadLegacyAsc (name) {
+  const { createRequire } = await import('node:module')
+  return createRequire(scriptFile)(`${name}/cli/asc.js`)
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === scriptFile) {
