@@ -16,9 +16,48 @@ export function declaredVersion (info: ModuleInfo): AbiVersion | undefined {
   return undefined
 }
 
+/** The version a module runs as: its marker's, or 0.1.0 for an unmarked 0.1.0 module. */
+export function moduleVersion (info: ModuleInfo): AbiVersion | undefined {
+  return declaredVersion(info) ?? (unmarkedV010(info) ? '0_1_0' : undefined)
+}
+
 /**
- * A Proxy-Wasm module exports exactly one `proxy_abi_version_<major>_<minor>_<patch>` marker.
- * Modules of ABI 0.1.0 built without the marker (older Istio builds) are not recognised yet.
+ * Whether a module without a version marker is an ABI 0.1.0 module, as older Istio builds
+ * (Envoy's Wasm before the markers) made them. The cpp-host decides by the marker alone and
+ * refuses a module without one; Wafer runs these too, and to claim no module that merely has a
+ * `proxy_` name it asks for everything such a module has: a memory; an allocator (`malloc` or
+ * `proxy_on_memory_allocate`) and `proxy_on_context_create` with their signatures; every
+ * `proxy_on_*` callback it exports with its 0.1.0 signature (headers callbacks without
+ * `end_of_stream`) and at least one of the callbacks a filter is configured or called by; and at
+ * least one Proxy-Wasm host call imported from `env` with its signature.
+ */
+export function unmarkedV010 (info: ModuleInfo): boolean {
+  if (info.exports.some((e) => MARKER.test(e.name))) return false
+  let memory = false
+  let allocator = false
+  let create = false
+  let entry = false
+  for (const e of info.exports) {
+    if (e.kind === 'memory' && e.name === 'memory') memory = true
+    const expected = callbackType(e.name, '0_1_0')
+    if (expected === undefined) continue
+    if (e.kind !== 'function' || e.type === undefined || !sameType(e.type, expected)) return false
+    if (e.name === 'malloc' || e.name === 'proxy_on_memory_allocate') allocator = true
+    else if (e.name === 'proxy_on_context_create') create = true
+    else if (V010_ENTRIES.has(e.name)) entry = true
+  }
+  return memory && allocator && create && entry && info.imports.some((imp) => {
+    const call = imp.module === ENV_MODULE && imp.kind === 'function' ? PROXY_CALLS[imp.name] : undefined
+    return call !== undefined && imp.type !== undefined && call.sigs.some((s) => sameType(s, imp.type as FuncType))
+  })
+}
+
+/** The callbacks that make a module a filter: one of them must be there for an unmarked module. */
+const V010_ENTRIES = new Set(['proxy_on_vm_start', 'proxy_on_configure', 'proxy_on_request_headers', 'proxy_on_response_headers', 'proxy_on_tick', 'proxy_on_queue_ready'])
+
+/**
+ * A Proxy-Wasm module exports exactly one `proxy_abi_version_<major>_<minor>_<patch>` marker,
+ * or none and everything an ABI 0.1.0 module has (`unmarkedV010`).
  */
 export function detectProxyWasm (info: ModuleInfo): AbiDetection {
   const found: string[] = []
@@ -26,7 +65,7 @@ export function detectProxyWasm (info: ModuleInfo): AbiDetection {
     const m = MARKER.exec(e.name)
     if (m !== null) found.push(`${m[1]}.${m[2]}.${m[3]}`)
   }
-  if (found.length === 0) return false
+  if (found.length === 0) return unmarkedV010(info)
   if (found.length > 1) return { refused: 'version', declared: `Proxy-Wasm ABIs ${found.join(' and ')} at once` }
   const v = found[0] as string
   if (VERSIONS.some((known) => known === v.replaceAll('.', '_'))) return true
@@ -65,7 +104,7 @@ export function callbackType (name: string, version: AbiVersion): FuncType | und
  * every import. Imports the host does not provide are listed all at once.
  */
 export function validateProxyWasm (info: ModuleInfo, source: string, grants?: readonly string[]): AbiDescriptor {
-  const version = declaredVersion(info) as AbiVersion
+  const version = moduleVersion(info) as AbiVersion
   const exports = new Map(info.exports.map((e) => [e.name, e]))
   const memory = exports.get('memory')
   if (memory === undefined || memory.kind !== 'memory') {
