@@ -67,12 +67,17 @@ function load (server, seconds) {
 
 async function measure (server) {
   const before = cpuMicros(server.child.pid)
+  const t0 = process.hrtime.bigint()
   const r = await load(server, SECONDS)
+  const wall = Number(process.hrtime.bigint() - t0) / 1000
   const after = cpuMicros(server.child.pid)
   const n = Math.max(1, r.requests.total)
   const user = (after.user - before.user) / n
   const system = (after.system - before.system) / n
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: user + system, user, system, bad: r.errors + r.timeouts + r.non2xx }
+  // How much of the measurement the server spent on CPU: well under 100% at saturation means it
+  // waited (for the load generator, or for something else), so req/s then understates it.
+  const busy = (after.user - before.user + after.system - before.system) / wall
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuPerReq: user + system, user, system, busy, bad: r.errors + r.timeouts + r.non2xx }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -101,7 +106,7 @@ async function suiteRun (run) {
 function summarize (results) {
   return NAMES.map((name) => {
     const rs = results[name]
-    return { name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), cpu: median(rs.map((x) => x.cpuPerReq)), user: median(rs.map((x) => x.user)), system: median(rs.map((x) => x.system)), bad: rs.reduce((n, x) => n + x.bad, 0) }
+    return { name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), cpu: median(rs.map((x) => x.cpuPerReq)), user: median(rs.map((x) => x.user)), system: median(rs.map((x) => x.system)), busy: median(rs.map((x) => x.busy)), bad: rs.reduce((n, x) => n + x.bad, 0) }
   })
 }
 
@@ -121,9 +126,9 @@ const spread = (a, b) => {
   return `; ${RUNS} runs: ${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)}x`
 }
 const table = [
-  '| scenario | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | user / system | non-2xx or errors |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${ratio(r.name, 'bare')}x | ${r.p50} | ${r.p99} | ${r.cpu.toFixed(0)} | ${r.user.toFixed(0)} / ${r.system.toFixed(0)} | ${r.bad} |`)
+  '| scenario | req/s | vs bare | p50 ms | p99 ms | server CPU µs/req | user / system | server busy | non-2xx or errors |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${ratio(r.name, 'bare')}x | ${r.p50} | ${r.p99} | ${r.cpu.toFixed(0)} | ${r.user.toFixed(0)} / ${r.system.toFixed(0)} | ${(100 * r.busy).toFixed(0)}% | ${r.bad} |`)
 ].join('\n')
 const chainVsBare = Number(ratio('wasm-example-chain', 'bare'))
 const chainVsJs = Number(ratio('wasm-example-chain', 'js-chain'))
