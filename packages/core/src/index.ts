@@ -1,4 +1,4 @@
-export { createWafer, Wafer, type WaferOptions, type WaferDefinition, type ReloadDefinition, type WaferStatus } from './runtime/wafer.js'
+export { createWafer, Wafer, type WaferOptions, type WaferDefinition, type ReloadDefinition, type WaferStatus, type RuntimeFilterStatus } from './runtime/wafer.js'
 export { Generation, type ChainSpec } from './runtime/generation.js'
 export { AdapterRuntime, configDefinition, type AdapterRuntimeOptions, type AdapterRuntimeSettings } from './runtime/adapter-runtime.js'
 export { checkChainSpec } from './runtime/chain-spec.js'

@@ -25,6 +25,8 @@ export async function adminServer (app: FastifyInstance, config: ResolvedConfig,
       lastReload: status.lastReload ?? null,
       draining: status.draining,
       filters: status.filters,
+      // Filters in no route's chain: loaded and kept running (a Proxy-Wasm root context), never run per request.
+      services: status.services,
       chains: status.chains,
       routes: routes.map((r) => ({
         index: r.index,

@@ -75,6 +75,10 @@ export class Gateway {
     await app.register(wafer, { config: options.config, observer: metrics, watch, store: stateStore(config, app.log, metrics) })
     await app.ready()
     metrics.attach(app.wafer)
+    // Every route's chain is composed now: a filter in none of them is a service filter.
+    for (const name of app.wafer.status().services) {
+      app.log.info({ filter: name, service: true }, `filter "${name}" is a service filter: in no chain or route, it stays loaded and runs for no request`)
+    }
     const admin = (options.admin ?? config.admin.enabled) ? await adminServer(app, config, metrics, () => app.waferReload()) : undefined
     return new Gateway(config, app, admin, metrics, options)
   }

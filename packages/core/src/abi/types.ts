@@ -107,6 +107,12 @@ export interface GuestAbi extends AbiDetector {
    */
   readonly perRequest: boolean
   /**
+   * True: an instance holds state beyond requests (Proxy-Wasm's root context, with its timers
+   * and queues), so a filter keeps at least one alive whatever its `pool.min`, also when no
+   * chain uses it (a service filter).
+   */
+  readonly resident?: boolean
+  /**
    * The exports that start a new fuel budget (instantiation, configuration, each phase): a
    * metered module resets its counter on entering one of them, so the host makes no call to set
    * it per phase. Exports not listed (a resume) run on what is left (docs/abi.md section 6).

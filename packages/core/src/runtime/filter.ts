@@ -112,7 +112,7 @@ export class Filter {
       const got = instance.init(options.config)
       needs ??= got
       return instance
-    }, options.pool)
+    }, guestAbi.resident === true && options.pool.min === 0 ? { ...options.pool, min: 1 } : options.pool)
     // Configure: at least one instance proves the module instantiates and accepts its config.
     const first = pool.acquire() as Lease<GuestInstance>
     pool.release(first)

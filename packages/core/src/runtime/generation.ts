@@ -19,6 +19,8 @@ export class Generation {
   readonly #composed = new Map<string, Chain>()
   /** Routes pass the same array every request: found by identity, no key built per request. */
   readonly #bySpec = new WeakMap<readonly string[], Chain>()
+  /** Filters some chain of this generation uses (declared, or composed for a route). */
+  readonly #used = new Set<string>()
   #inflight = 0
   #onIdle: (() => void) | undefined
 
@@ -75,7 +77,17 @@ export class Generation {
       }
       return f
     })
+    for (const n of names) this.#used.add(n)
     return new Chain(label, filters)
+  }
+
+  /**
+   * The service filters: loaded, but in no chain this generation has declared or composed so
+   * far. Adapters compose the chains their routes name when they start and before a reload
+   * swaps in (`Wafer#requireChain`), so once serving this is every filter no request runs.
+   */
+  services (): string[] {
+    return [...this.filters.keys()].filter((n) => !this.#used.has(n))
   }
 
   /** Module hashes by filter name: what a reload log line compares. */

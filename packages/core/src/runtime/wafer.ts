@@ -43,9 +43,20 @@ export interface WaferOptions extends WaferDefinition {
   observer?: WaferObserver
 }
 
+/** A filter's status in the runtime, with whether it is a service filter. */
+export interface RuntimeFilterStatus extends FilterStatus {
+  /**
+   * In no chain (docs/proxy-wasm.md#service-filters): loaded and kept alive (a Proxy-Wasm
+   * filter's root context, timers and queues) but never run for a request.
+   */
+  service: boolean
+}
+
 export interface WaferStatus {
   generation: number
-  filters: FilterStatus[]
+  filters: RuntimeFilterStatus[]
+  /** The service filters' names: those in no chain. */
+  services: string[]
   chains: Record<string, string[]>
   /** Replaced generations still finishing requests. */
   draining: Array<{ generation: number, inflight: number }>
@@ -155,9 +166,11 @@ export class Wafer {
 
   status (): WaferStatus {
     const g = this.#current
+    const services = g.services()
     return {
       generation: g.id,
-      filters: [...g.filters.values()].map((f) => f.status()),
+      filters: [...g.filters.values()].map((f) => ({ ...f.status(), service: services.includes(f.name) })),
+      services,
       chains: g.chainNames(),
       draining: [...this.#draining].map((d) => ({ generation: d.id, inflight: d.inflight })),
       lastReload: this.#lastReload
@@ -223,6 +236,9 @@ export class Wafer {
       const loaded = created.map((f) => f.name)
       report = { outcome: 'applied', at, durationMs, from: from.id, to: next.id, loaded, removed, hashes: { before: from.hashes(), after: next.hashes() }, ...restart }
       this.#log('info', { reload: report }, `reload: generation ${from.id} -> ${next.id} in ${durationMs} ms (loaded: ${loaded.join(', ') || 'none'}; removed: ${removed.join(', ') || 'none'})`)
+      // The adapters' checks above composed every chain a route names: what is left runs for no request.
+      const services = next.services()
+      if (services.length > 0) this.#log('info', { services }, `service filters (in no chain, kept running): ${services.join(', ')}`)
     }
     if (restartRequired.length > 0) {
       this.#log('warn', { restartRequired }, `reload: ${restartRequired.join(', ')} changed, but ${restartRequired.length === 1 ? 'it is' : 'they are'} read at startup only; restart to apply`)

@@ -14,6 +14,7 @@ export const proxyWasmAbi: GuestAbi = {
   version: '0.2.1',
   marker: 'proxy_abi_version_0_2_1 (or 0_2_0, 0_1_0)',
   perRequest: true,
+  resident: true,
   budgetEntries: PROXY_BUDGET_ENTRIES,
   detect: detectProxyWasm,
   validate: validateProxyWasm,
