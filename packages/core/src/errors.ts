@@ -36,6 +36,7 @@ export const errorTable = {
   WAFER_ERR_FILTER_TRAP: { status: 503, message: 'Filter "%s" trapped in %s: %s' },
   WAFER_ERR_FILTER_FUEL: { status: 503, message: 'Filter "%s" ran out of fuel in %s: one phase of a request may use %s (limits.fuel)' },
   WAFER_ERR_FILTER_MEMORY: { status: 503, message: 'Filter "%s" trapped in %s at its memory limit of %s pages (limits.memoryPages): %s' },
+  WAFER_ERR_HTTP_CALL_FAILED: { status: 502, message: 'Filter "%s": HTTP call %s to %s failed: %s; the filter is answered with no headers and no body' },
   WAFER_ERR_FILTER_DEADLINE: { status: 503, message: 'Filter "%s" did not finish its phase within %s ms of its first wait; it was waiting for %s (limits.timeoutMs)' },
   WAFER_ERR_FILTER_RESUMES: { status: 503, message: 'Filter "%s" exceeded its budget of %s resumes in one phase: it %s (limits.maxResumes)' },
   WAFER_ERR_FILTER_CLOSED: { status: 503, message: 'Filter "%s" is closed' },

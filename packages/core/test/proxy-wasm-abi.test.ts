@@ -118,7 +118,12 @@ test('every host call Wafer does not implement answers the status the table give
     tooLarge: () => false,
     give: () => 0,
     put: () => true,
-    continueStream: () => {}
+    continueStream: () => {},
+    setEffectiveContext: () => 0,
+    callout: undefined,
+    startCall: () => undefined,
+    setTickPeriod: () => {},
+    queueReceiver: { queueReady: () => {} }
   }
   const imports = proxyImports(glue) as Record<string, (...args: number[]) => number>
   let checked = 0
@@ -127,7 +132,7 @@ test('every host call Wafer does not implement answers the status the table give
     assert.equal(imports[name]?.(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), call.answer, name)
     checked++
   }
-  assert.ok(checked >= 20, `${checked} unimplemented calls checked`)
+  assert.ok(checked >= 5, `${checked} unimplemented calls checked`)
   assert.deepEqual(faults, [])
   assert.equal(imports.proxy_call_foreign_function?.(0, 4, 0, 0, 0, 0), 1, 'no foreign function is defined: NOT_FOUND')
   assert.equal(imports.proxy_set_effective_context?.(2), 0)

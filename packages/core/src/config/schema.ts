@@ -93,7 +93,12 @@ export const filterSchema = closed('A WebAssembly filter.', {
     responseBody: { type: 'boolean', description: 'Buffer the reply\'s body (up to responseBodyLimit) and call proxy_on_response_body with all of it.', default: false },
     vmConfig: anyJson('The VM configuration proxy_on_vm_start reads: a string verbatim, any other value as its JSON text. Omitted: empty.'),
     rootId: { type: 'string', description: 'Envoy\'s root_id: what the plugin_root_id property answers. Omitted: empty.' },
-    vmId: { type: 'string', description: 'Envoy\'s vm_id: what the plugin_vm_id property answers. Omitted: empty.' }
+    vmId: { type: 'string', description: 'Envoy\'s vm_id: what the plugin_vm_id property answers. Omitted: empty.' },
+    upstreams: {
+      type: 'object',
+      description: 'Upstreams proxy_http_call may call, by name (Envoy\'s clusters): name -> base URL, http or https, optionally with a path prefix the call\'s :path is appended to. Omitted: none (every call gets BAD_ARGUMENT).',
+      additionalProperties: { type: 'string', description: 'A base URL: http(s)://host[:port][/prefix], without query or fragment.', pattern: '^https?://[^/?#\\s]+(/[^?#\\s]*)?$' }
+    }
   })
 }, ['module'])
 

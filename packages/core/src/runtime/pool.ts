@@ -18,6 +18,8 @@ export const defaultPoolOptions: Readonly<PoolOptions> = configDefaults.filter.p
 
 export interface Pooled {
   readonly healthy: boolean
+  /** Called once when the pool lets the instance go (discarded, used up, or the pool closed). */
+  close? (): void
 }
 
 /** An instance on loan from the pool, with its use count. */
@@ -71,7 +73,12 @@ export class InstancePool<T extends Pooled> {
   /** An instance now, or a promise of one when all are busy and the pool is at its maximum. */
   acquire (): Lease<T> | Promise<Lease<T>> {
     if (this.#closed) throw waferError('WAFER_ERR_FILTER_CLOSED', [this.#name], { filter: this.#name })
-    const idle = this.#idle.pop()
+    let idle = this.#idle.pop()
+    // An idle instance can break on its own (a trap in a timer): it is never handed out.
+    while (idle !== undefined && !idle.instance.healthy) {
+      this.#drop(idle)
+      idle = this.#idle.pop()
+    }
     if (idle !== undefined) return idle
     if (this.#size < this.#opts.max) return this.#spawn()
     if (this.#waiters.length >= this.#opts.maxWaiting) {
@@ -96,8 +103,7 @@ export class InstancePool<T extends Pooled> {
     lease.uses++
     const spent = this.#opts.maxUses > 0 && lease.uses >= this.#opts.maxUses
     if (this.#closed || !lease.instance.healthy || spent) {
-      this.#size--
-      this.#discarded++
+      this.#drop(lease)
       if (this.#closed) return
       // Replace what was lost: for a waiter first, then up to the warm minimum.
       if (this.#waiters.length === 0 && this.#size >= this.#opts.min) return
@@ -128,6 +134,23 @@ export class InstancePool<T extends Pooled> {
     }
   }
 
+  /**
+   * Discards `instance` now if it is idle (it broke on its own, outside any request) and
+   * replaces it up to the warm minimum. A busy instance is left to `release`, which discards it.
+   */
+  evict (instance: T): void {
+    const i = this.#idle.findIndex((l) => l.instance === instance)
+    if (i === -1) return
+    const [lease] = this.#idle.splice(i, 1) as [Lease<T>]
+    this.#drop(lease)
+    if (this.#closed || this.#size >= this.#opts.min) return
+    try {
+      this.#idle.push(this.#spawn())
+    } catch {
+      // Creation failed now although it worked at load time; the next acquire retries.
+    }
+  }
+
   /** Rejects waiters and drops idle instances; busy ones are dropped when released. */
   close (): void {
     this.#closed = true
@@ -135,8 +158,14 @@ export class InstancePool<T extends Pooled> {
       clearTimeout(w.timer)
       w.reject(waferError('WAFER_ERR_FILTER_CLOSED', [this.#name], { filter: this.#name }))
     }
-    this.#size -= this.#idle.length
-    this.#idle.length = 0
+    for (const lease of this.#idle.splice(0)) this.#drop(lease)
+  }
+
+  /** Lets an instance go: it stops counting, and whatever it holds (timers, calls) is closed. */
+  #drop (lease: Lease<T>): void {
+    this.#size--
+    this.#discarded++
+    lease.instance.close?.()
   }
 
   #spawn (): Lease<T> {

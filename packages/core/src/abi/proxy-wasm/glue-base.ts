@@ -2,7 +2,9 @@ import { waferError, type WaferError } from '../../errors.js'
 import { FilterCall } from '../../http/request-context.js'
 import { GuestMemory } from '../guest-memory.js'
 import type { GuestHost } from '../types.js'
-import type { Glue, Stage } from './glue.js'
+import type { CalloutAnswer, Glue, Stage } from './glue.js'
+import type { CalloutRequest } from './http-call.js'
+import type { QueueReceiver } from './queues.js'
 import { Status, StreamType } from './spec.js'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'error'] as const
@@ -39,6 +41,12 @@ export abstract class GlueBase implements Glue {
   protected abstract readonly allocator: { name: string, fn: (size: number) => number }
   /** The coded error for a throw out of guest code in `where`. */
   protected abstract trap (err: unknown, where: string): WaferError
+  // The instance's callbacks outside the request's own (instance.ts): HTTP calls, ticks, queues.
+  abstract readonly callout: CalloutAnswer | undefined
+  abstract readonly queueReceiver: QueueReceiver
+  abstract setEffectiveContext (id: number): Status
+  abstract startCall (request: CalloutRequest, body: Buffer, timeoutMs: number): number | undefined
+  abstract setTickPeriod (ms: number): void
 
   log (level: number, text: string): void {
     if (this.stage === 'configure' || this.stage === 'vm_start') this.lastLine = text

@@ -1,13 +1,26 @@
 import type { FilterCall } from '../../http/request-context.js'
 import type { GuestMemory } from '../guest-memory.js'
 import type { GuestHost } from '../types.js'
+import type { CalloutRequest } from './http-call.js'
+import type { Pair } from './pairs.js'
+import type { QueueReceiver } from './queues.js'
 import type { Status } from './spec.js'
 
 /**
  * Which callback of the guest is running. Header maps and bodies are there only in a stream
  * callback (`request`, `response`; read-only in `log`), the configurations only in theirs.
+ * `async` is a callback outside the request's own (a tick, a queue, an HTTP call's answer); while
+ * it runs with a paused request as its effective context, the stage is that request's phase.
  */
-export type Stage = 'idle' | 'start' | 'vm_start' | 'configure' | 'create' | 'request' | 'response' | 'log'
+export type Stage = 'idle' | 'start' | 'vm_start' | 'configure' | 'create' | 'request' | 'response' | 'log' | 'async'
+
+/** An HTTP call's answer, readable while `proxy_on_http_call_response` runs (map 6, buffer 4). */
+export interface CalloutAnswer {
+  headers: Pair[]
+  /** `headers` serialised, made on first read. */
+  serialized: Buffer | undefined
+  body: Buffer
+}
 
 /**
  * What the host calls (host-calls.ts) see of the instance that owns them (instance.ts): the
@@ -41,4 +54,14 @@ export interface Glue {
   put: (where: string, ptr: number, value: number | bigint, wide?: boolean) => boolean
   /** `proxy_continue_stream` was called for the stream in progress. */
   continueStream: (stream: number) => void
+  /** `proxy_set_effective_context` to the root or the request's context (checked by the host call). */
+  setEffectiveContext: (id: number) => Status
+  /** The answer `proxy_on_http_call_response` is reading, or undefined outside it. */
+  readonly callout: CalloutAnswer | undefined
+  /** Starts an HTTP call for the effective context; its token, or undefined when too many are outstanding. */
+  startCall: (request: CalloutRequest, body: Buffer, timeoutMs: number) => number | undefined
+  /** `proxy_set_tick_period_milliseconds` on the instance's root context; 0 stops the ticks. */
+  setTickPeriod: (ms: number) => void
+  /** The root context as a shared-queue receiver. */
+  readonly queueReceiver: QueueReceiver
 }

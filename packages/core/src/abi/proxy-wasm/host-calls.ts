@@ -5,6 +5,7 @@ import type { Glue } from './glue.js'
 import { contextMap, readHeader, readPairs, removeHeader, writeHeader, writePairs } from './header-maps.js'
 import { parsePairs, serializePairs } from './pairs.js'
 import { readProperty } from './properties.js'
+import { asyncImports, calloutPairs, calloutValue } from './async-calls.js'
 import { BufferType, MapType, PROXY_CALLS, Status, StreamType } from './spec.js'
 import { nowNanoseconds } from './wasi.js'
 
@@ -60,6 +61,7 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
       const wanted = type === BufferType.PluginConfiguration ? 'configure' : 'vm_start'
       return g.stage === wanted && g.configuration !== undefined ? g.configuration : Status.NotFound
     }
+    if (type === BufferType.HttpCallResponseBody) return g.callout?.body ?? Status.NotFound
     const field = bodyField(type)
     if (field === undefined || call.ex === undefined) return Status.NotFound
     const body = call.field(field)
@@ -67,6 +69,7 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
   }
 
   const impl: Record<string, Fn> = {
+    ...asyncImports(g),
     proxy_log: (level: number, ptr: number, len: number): number => {
       if (level < 0 || level > 5) return Status.BadArgument
       if (!inBounds('proxy_log', ptr, len)) return Status.InvalidMemoryAccess
@@ -78,13 +81,17 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
     proxy_get_current_time_nanoseconds: (ptr: number): number =>
       g.put('proxy_get_current_time_nanoseconds', ptr, nowNanoseconds(), true) ? Status.Ok : Status.InvalidMemoryAccess,
     proxy_set_effective_context: (id: number): number =>
-      id === g.rootId || (id !== 0 && id === g.contextId) ? Status.Ok : Status.BadArgument,
+      id === g.rootId || (id !== 0 && id === g.contextId) ? g.setEffectiveContext(id) : Status.BadArgument,
     // Wafer does not keep a context whose proxy_on_done returned false: none is ever pending.
     proxy_done: (): number => Status.NotFound,
     proxy_get_header_map_value: (map: number, kp: number, kl: number, pp: number, sp: number): number => {
       const m = mapOf(map)
       if (!inBounds('proxy_get_header_map_value', kp, kl)) return Status.InvalidMemoryAccess
       if (!inBounds('proxy_get_header_map_value', pp, 4) || !inBounds('proxy_get_header_map_value', sp, 4)) return Status.InvalidMemoryAccess
+      if (map === MapType.HttpCallResponseHeaders && g.callout !== undefined) {
+        const value = calloutValue(g.callout, mem.latin1(kp, kl).toLowerCase())
+        return value === undefined ? Status.NotFound : g.give('proxy_get_header_map_value', Buffer.from(value, 'latin1'), pp, sp)
+      }
       if (!isMap(m)) return noMap(m)
       const name = headerName(kp, kl)
       const value = name === undefined ? NOT_FOUND : readHeader(call, m, name)
@@ -94,6 +101,7 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
     proxy_get_header_map_pairs: (map: number, pp: number, sp: number): number => {
       const m = mapOf(map)
       if (!inBounds('proxy_get_header_map_pairs', pp, 4) || !inBounds('proxy_get_header_map_pairs', sp, 4)) return Status.InvalidMemoryAccess
+      if (map === MapType.HttpCallResponseHeaders && g.callout !== undefined) return g.give('proxy_get_header_map_pairs', calloutPairs(g.callout), pp, sp)
       // Maps Wafer has none of (trailers) read as empty: SDKs treat NOT_FOUND here as a bug.
       if (m === NO_MAP && stream()) return g.give('proxy_get_header_map_pairs', Buffer.alloc(0), pp, sp)
       if (!isMap(m)) return noMap(m)
@@ -104,6 +112,7 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
     proxy_get_header_map_size: (map: number, sp: number): number => {
       const m = mapOf(map)
       if (!inBounds('proxy_get_header_map_size', sp, 4)) return Status.InvalidMemoryAccess
+      if (map === MapType.HttpCallResponseHeaders && g.callout !== undefined) return g.put('proxy_get_header_map_size', sp, calloutPairs(g.callout).length) ? Status.Ok : Status.InvalidMemoryAccess
       if (m === NO_MAP && stream()) return g.put('proxy_get_header_map_size', sp, 0) ? Status.Ok : Status.InvalidMemoryAccess
       if (!isMap(m)) return noMap(m)
       const pairs = readPairs(call, m)

@@ -1,20 +1,41 @@
 import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
-import { CONTINUE, type Decision } from '../../http/decision.js'
+import { CONTINUE, type Decision, type LocalResponse } from '../../http/decision.js'
 import { Field, HeaderMap, type Phase } from '../../http/request-context.js'
 import { fuelBudget, isMetered, prepareFuel } from '../../sandbox/budget.js'
-import { trapError } from '../phase-budget.js'
+import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
-import type { Stage } from './glue.js'
+import type { CalloutAnswer, Stage } from './glue.js'
 import { GlueBase } from './glue-base.js'
+import { MAX_OUTSTANDING_CALLS, sendCallout, type Callout, type CalloutRequest, type CalloutResult } from './http-call.js'
+import type { QueueReceiver } from './queues.js'
 import { proxyImports } from './host-calls.js'
 import { PROXY_BUDGET_ENTRIES } from './spec.js'
 import { ProcExit, WASI_MODULE, WASI_UNSTABLE, wasiImports } from './wasi.js'
 import { pluginConfiguration, requestEnds, vmConfiguration } from './callback-args.js'
 
-type Entry = (a: number, b: number, c: number) => number
+type Entry = (a: number, b: number, c: number, d: number, e: number) => number
 /** Filter actions (`proxy_action_t`, and the SDKs' FilterHeadersStatus): Continue and ContinueAndEndStream go on. */
 const CONTINUE_ACTIONS = new Set([0, 2])
+/** What a paused request whose client went away settles with: nobody reads it (nginx's 499). */
+const CLIENT_GONE: Decision = Object.freeze({ respond: true, response: Object.freeze({ status: 499, headers: {}, body: undefined }) as LocalResponse })
+
+/** A request whose phase returned Pause and waits for a later callback to resume or answer it. */
+interface Paused {
+  readonly ex: Exchange
+  readonly phase: Phase
+  readonly withBody: boolean
+  readonly context: number
+  readonly resolve: (decision: Decision) => void
+  readonly reject: (err: unknown) => void
+}
+
+/** An HTTP call on its way, and the context its answer goes to. */
+interface PendingCall {
+  readonly context: number
+  readonly upstream: string
+  readonly callout: Callout
+}
 
 /**
  * One instance of a Proxy-Wasm module, with its root context (created and configured by `init`)
@@ -30,9 +51,29 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   readonly #fuel: bigint | undefined
   readonly #setFuel: ((budget: bigint) => void) | undefined
   #nextContext = 2
+  /** The deadline (limits.timeoutMs) of a paused phase. */
+  readonly #budget: PhaseBudget
+  #paused: Paused | undefined
+  readonly #calls = new Map<number, PendingCall>()
+  #nextCall = 1
+  #tick: NodeJS.Timeout | undefined
+  #closed = false
+  /** A callback outside the request's own (tick, queue, HTTP answer) is running. */
+  #later = false
+  /** The context host calls act for: the callback's own, or what proxy_set_effective_context chose. */
+  #effective = 0
+  /** Why the instance broke outside a callback of the request it serves (a trap in a tick). */
+  #broke: WaferError | undefined
+  callout: CalloutAnswer | undefined
+  readonly queueReceiver: QueueReceiver = {
+    queueReady: (token) => { setImmediate(() => { this.#deliver('proxy_on_queue_ready', this.rootId, token) }) }
+  }
+
+  readonly #onTick = (): void => { this.#deliver('proxy_on_tick', this.rootId) }
 
   constructor (module: WebAssembly.Module, host: GuestHost) {
     super(host)
+    this.#budget = new PhaseBudget(host.filter, host.limits)
     let instance: WebAssembly.Instance
     const wasi = wasiImports({
       mem: this.mem,
@@ -84,6 +125,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
       this.#configure('configure', 'proxy_on_configure', plugin)
     } catch (err) {
       this.healthy = false
+      this.close()
       throw err
     } finally {
       this.stage = 'idle'
@@ -123,11 +165,11 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     }
   }
 
-  onRequest (ex: Exchange, withBody: boolean): Decision {
+  onRequest (ex: Exchange, withBody: boolean): Decision | Promise<Decision> {
     return this.#phase(ex, 'request', withBody, requestEnds(ex) ? 1 : 0)
   }
 
-  onResponse (ex: Exchange, withBody: boolean): Decision {
+  onResponse (ex: Exchange, withBody: boolean): Decision | Promise<Decision> {
     return this.#phase(ex, 'response', withBody, 0)
   }
 
@@ -137,9 +179,11 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
    * (Envoy's StopIteration, how filters ask to buffer it) goes on to the body callback; a pause
    * after that, with nothing that could resume the request, is an error.
    */
-  #phase (ex: Exchange, phase: Phase, withBody: boolean, endOfStream: number): Decision {
+  #phase (ex: Exchange, phase: Phase, withBody: boolean, endOfStream: number): Decision | Promise<Decision> {
     const headers = phase === 'request' ? 'proxy_on_request_headers' : 'proxy_on_response_headers'
     const body = phase === 'request' ? 'proxy_on_request_body' : 'proxy_on_response_body'
+    if (!this.healthy) throw this.#broke ?? this.error('WAFER_ERR_FILTER_TRAP', [this.host.filter, headers, 'the instance broke earlier'])
+    this.#budget.reset()
     this.call.begin(ex, phase, withBody)
     this.stage = phase
     this.continued = false
@@ -162,6 +206,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
         if (response !== undefined) return { respond: true, response }
       }
       if (CONTINUE_ACTIONS.has(action) || this.continued) return CONTINUE
+      if (this.#canResume()) return this.#pause(ex, phase, withBody, `${name} (action ${action})`)
       throw this.error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name} (action ${action})`])
     } catch (err) {
       this.#fail(err)
@@ -174,6 +219,14 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   /** The stream context ends; on an instance that broke, only the host's side of it. */
   done (ex: Exchange): void {
     const context = this.contextId
+    // Envoy cancels the HTTP calls of a context that ends: their answers never reach the guest.
+    for (const [token, pending] of this.#calls) {
+      if (pending.context === context) {
+        this.#calls.delete(token)
+        pending.callout.cancel()
+      }
+    }
+    if (this.#paused?.ex === ex) this.#paused = undefined
     if (!this.healthy || context === 0) {
       this.contextId = 0
       return
@@ -194,19 +247,168 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     }
   }
 
+  /** The client went away while the request waits paused: it settles now, the guest is not entered. */
+  abort (ex: Exchange): void {
+    const paused = this.#paused
+    if (paused === undefined || paused.ex !== ex) return
+    this.#paused = undefined
+    paused.resolve(CLIENT_GONE)
+  }
+
+  /** Timers stop, HTTP calls are cancelled, queues forget the instance; nothing enters it again. */
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#tick !== undefined) clearInterval(this.#tick)
+    this.#tick = undefined
+    for (const pending of this.#calls.values()) pending.callout.cancel()
+    this.#calls.clear()
+    this.host.queues?.leave(this.queueReceiver)
+    const paused = this.#paused
+    this.#paused = undefined
+    paused?.reject(this.error('WAFER_ERR_FILTER_CLOSED', [this.host.filter]))
+  }
+
+  /** The host call checked `id`: the root context or the request's. */
+  setEffectiveContext (id: number): number {
+    this.#effective = id
+    if (this.#later) {
+      // In a tick, a queue or an HTTP answer, a paused request is reachable through its context.
+      const paused = this.#paused
+      if (paused !== undefined && id === paused.context) this.#enterStream(paused)
+      else this.stage = 'async'
+    }
+    return 0
+  }
+
+  startCall (request: CalloutRequest, body: Buffer, timeoutMs: number): number | undefined {
+    if (this.#closed || this.#calls.size >= MAX_OUTSTANDING_CALLS) return undefined
+    const token = this.#nextCall
+    this.#nextCall = token >= 0x7fffffff ? 1 : token + 1
+    const context = this.#effective === 0 ? this.rootId : this.#effective
+    const upstream = request.url.origin
+    const callout = sendCallout(request, body, timeoutMs, this.host.limits.maxOutputBytes)
+    this.#calls.set(token, { context, upstream, callout })
+    void callout.result.then((r) => { this.#answer(token, r) })
+    return token
+  }
+
+  setTickPeriod (ms: number): void {
+    if (this.#tick !== undefined) clearInterval(this.#tick)
+    this.#tick = undefined
+    if (ms === 0 || this.#closed || this.#x.proxy_on_tick === undefined) return
+    this.#tick = setInterval(this.#onTick, ms)
+    this.#tick.unref()
+  }
+
+  /** Whether something outstanding could still call the guest back and resume a paused request. */
+  #canResume (): boolean {
+    return this.#calls.size > 0 || this.#tick !== undefined || (this.host.queues?.receives(this.queueReceiver) ?? false)
+  }
+
+  /** Holds the request until a later callback resumes or answers it, within limits.timeoutMs. */
+  #pause (ex: Exchange, phase: Phase, withBody: boolean, what: string): Promise<Decision> {
+    let resolve: (d: Decision) => void = () => {}
+    let reject: (err: unknown) => void = () => {}
+    const settled = new Promise<Decision>((yes, no) => { resolve = yes; reject = no })
+    const paused: Paused = { ex, phase, withBody, context: this.contextId, resolve, reject }
+    this.#paused = paused
+    return this.#budget.wait(settled, `a resume after ${what} paused`).then(() => settled, (err: unknown) => {
+      if (this.#paused === paused) {
+        // The deadline: the guest still holds the request as paused, so the instance is discarded
+        // (as a native filter's), and nothing it does later reaches the request.
+        this.#paused = undefined
+        this.healthy = false
+        this.close()
+      }
+      throw err
+    })
+  }
+
+  /** The paused request's phase becomes what host calls act on (its headers, bodies, local response). */
+  #enterStream (paused: Paused): void {
+    if (this.call.ex !== paused.ex) this.call.begin(paused.ex, paused.phase, paused.withBody)
+    this.stage = paused.phase
+  }
+
+  #answer (token: number, result: CalloutResult): void {
+    const pending = this.#calls.get(token)
+    if (pending === undefined) return
+    this.#calls.delete(token)
+    if (!result.ok) {
+      const err = this.error('WAFER_ERR_HTTP_CALL_FAILED', [this.host.filter, token, pending.upstream, result.reason])
+      this.host.logger.warn({ filter: this.host.filter, err }, err.message)
+    }
+    this.callout = result.ok ? { headers: result.headers, serialized: undefined, body: result.body } : undefined
+    this.#deliver('proxy_on_http_call_response', pending.context, token, result.ok ? result.headers.length : 0, result.ok ? result.body.length : 0, 0)
+  }
+
+  /**
+   * A callback outside the request's own (Envoy calls them from the event loop too): never inside
+   * a host call. On a paused request's context it runs in the request's phase; afterwards a local
+   * response or a continue settles the request, and a pause nothing can resume any more fails it.
+   * A trap fails the paused request, or, outside one, is logged and the instance discarded.
+   */
+  #deliver (name: string, context: number, a = 0, b = 0, c = 0, d = 0): void {
+    if (this.#closed || !this.healthy) return
+    const paused = this.#paused
+    // Only the root context, or the stream context still being served, gets a callback.
+    if (context !== this.rootId && context !== this.contextId) return
+    this.#later = true
+    this.stage = 'async'
+    this.continued = false
+    if (paused !== undefined && context === paused.context) this.#enterStream(paused)
+    let failure: unknown
+    let response: LocalResponse | undefined
+    try {
+      if (this.#x[name] !== undefined) this.#enter(name, context, a, b, c, d)
+      response = this.call.ex === undefined ? undefined : this.call.finishRespond()
+    } catch (err) {
+      failure = err
+      this.#fail(err)
+    }
+    const continued = this.continued
+    this.#reset()
+    if (failure !== undefined) {
+      this.#brokeOutside(failure, name, paused)
+      return
+    }
+    if (paused === undefined || this.#paused !== paused) return
+    if (response !== undefined || continued || !this.#canResume()) this.#paused = undefined
+    if (response !== undefined) paused.resolve({ respond: true, response })
+    else if (continued) paused.resolve(CONTINUE)
+    else if (!this.#canResume()) paused.reject(this.error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name}, after which nothing can resume the paused request`]))
+  }
+
+  #brokeOutside (err: unknown, name: string, paused: Paused | undefined): void {
+    if (paused !== undefined && this.#paused === paused) {
+      // The paused request fails with it (and its failure policy applies); the pool discards the instance after.
+      this.#paused = undefined
+      paused.reject(err)
+      return
+    }
+    if (this.healthy) return
+    this.#broke = err instanceof WaferError ? err : undefined
+    this.host.logger.error({ filter: this.host.filter, err }, `filter "${this.host.filter}" failed in ${name}, outside any request; its instance is discarded and replaced`)
+    this.close()
+    this.host.discard?.(this)
+  }
+
   /** Calls a callback the module may not export (all of them are optional). */
   #optional (name: string, a: number, b = 0): void {
     if (this.#x[name] !== undefined) this.#enter(name, a, b)
   }
 
   /** Calls an export; a trap (or proc_exit) becomes a coded error, a recorded fault is raised after. */
-  #enter (name: string, a = 0, b = 0, c = 0): number {
+  #enter (name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number {
     const fn = this.#x[name] as Entry
     this.entry = name
+    // Every callback's first argument is the context it is for (0 for _initialize and the like).
+    this.#effective = a
     if (this.#setFuel !== undefined && PROXY_BUDGET_ENTRIES.includes(name)) this.#setFuel(this.#fuel as bigint)
     let result: number
     try {
-      result = fn(a, b, c)
+      result = fn(a, b, c, d, e)
     } catch (err) {
       throw this.trap(err, name)
     }
@@ -230,5 +432,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     this.stage = 'idle'
     this.fault = undefined
     this.entry = ''
+    this.#later = false
+    this.callout = undefined
   }
 }

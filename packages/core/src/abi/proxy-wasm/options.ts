@@ -13,4 +13,9 @@ export interface ProxyWasmOptions {
   rootId?: string
   /** Envoy's `vm_id`: the `plugin_vm_id` property. Default: empty. */
   vmId?: string
+  /**
+   * Upstreams `proxy_http_call` may call, by name (Envoy's clusters): name -> base URL, `http:`
+   * or `https:`, optionally with a path prefix. Default: none.
+   */
+  upstreams?: Record<string, string>
 }

@@ -19,9 +19,9 @@ export const enum Status {
 /** `wasi_errno_t`, the values the WASI stubs answer with. */
 export const enum Errno { Success = 0, BadF = 8, Fault = 21, Inval = 28, NoSys = 52, NotSup = 58 }
 /** `proxy_map_type_t`. */
-export const enum MapType { RequestHeaders = 0, RequestTrailers = 1, ResponseHeaders = 2, ResponseTrailers = 3, Max = 7 }
+export const enum MapType { RequestHeaders = 0, RequestTrailers = 1, ResponseHeaders = 2, ResponseTrailers = 3, HttpCallResponseHeaders = 6, HttpCallResponseTrailers = 7, Max = 7 }
 /** `proxy_buffer_type_t`. */
-export const enum BufferType { RequestBody = 0, ResponseBody = 1, VmConfiguration = 6, PluginConfiguration = 7, Max = 8 }
+export const enum BufferType { RequestBody = 0, ResponseBody = 1, HttpCallResponseBody = 4, VmConfiguration = 6, PluginConfiguration = 7, Max = 8 }
 /** `proxy_stream_type_t`. */
 export const enum StreamType { Request = 0, Response = 1, Max = 3 }
 
@@ -88,16 +88,16 @@ export const PROXY_CALLS: Readonly<Record<string, HostCall>> = {
   proxy_call_foreign_function: none('iiiiii', Status.NotFound),
   proxy_get_shared_data: none('iiiii', Status.NotFound, { capability: 'kv' }),
   proxy_set_shared_data: none('iiiii', Status.Unimplemented, { capability: 'kv' }),
-  proxy_register_shared_queue: none('iii', Status.Unimplemented, { capability: 'kv' }),
-  proxy_resolve_shared_queue: none('iiiii', Status.NotFound, { capability: 'kv' }),
-  proxy_enqueue_shared_queue: none('iii', Status.NotFound, { capability: 'kv' }),
-  proxy_dequeue_shared_queue: none('iii', Status.NotFound, { capability: 'kv' }),
+  proxy_register_shared_queue: call('iii', 'supported', { capability: 'kv' }),
+  proxy_resolve_shared_queue: call('iiiii', 'supported', { capability: 'kv' }),
+  proxy_enqueue_shared_queue: call('iii', 'supported', { capability: 'kv' }),
+  proxy_dequeue_shared_queue: call('iii', 'supported', { capability: 'kv' }),
   proxy_define_metric: none('iiii', Status.Unimplemented),
   proxy_increment_metric: none('iI', Status.NotFound),
   proxy_record_metric: none('iI', Status.NotFound),
   proxy_get_metric: none('ii', Status.NotFound),
-  proxy_set_tick_period_milliseconds: none('i', Status.Unimplemented),
-  proxy_http_call: none('iiiiiiiiii', Status.Unimplemented, { capability: 'http' }),
+  proxy_set_tick_period_milliseconds: call('i', 'supported'),
+  proxy_http_call: call('iiiiiiiiii', 'partial', { capability: 'http' }),
   // @gcoredev/proxy-wasm-sdk-as declares the two gRPC calls without initial metadata.
   proxy_grpc_call: { ...none('iiiiiiiiiiii', Status.Unimplemented), sigs: [sig('iiiiiiiiiiii', 'i'), sig('iiiiiiiiii', 'i')] },
   proxy_grpc_stream: { ...none('iiiiiiiiii', Status.Unimplemented), sigs: [sig('iiiiiiiiii', 'i'), sig('iiiiiii', 'i')] },
@@ -138,9 +138,9 @@ export const CALLBACKS: Readonly<Record<string, Callback>> = {
   proxy_on_done: cb('i', 'i', 'partial'),
   proxy_on_log: cb('i', '', 'supported'),
   proxy_on_delete: cb('i', '', 'supported'),
-  proxy_on_tick: cb('i', '', 'not supported'),
-  proxy_on_queue_ready: cb('ii', '', 'not supported'),
-  proxy_on_http_call_response: cb('iiiii', '', 'not supported'),
+  proxy_on_tick: cb('i', '', 'supported'),
+  proxy_on_queue_ready: cb('ii', '', 'supported'),
+  proxy_on_http_call_response: cb('iiiii', '', 'supported'),
   proxy_on_grpc_receive_initial_metadata: cb('iii', '', 'not supported'),
   proxy_on_grpc_receive: cb('iii', '', 'not supported'),
   proxy_on_grpc_receive_trailing_metadata: cb('iii', '', 'not supported'),
@@ -164,5 +164,6 @@ export const V010_HEADERS = sig('ii', 'i')
 export const PROXY_BUDGET_ENTRIES: readonly string[] = [
   '_initialize', '_start', 'proxy_on_context_create', 'proxy_on_vm_start', 'proxy_on_configure',
   'proxy_on_request_headers', 'proxy_on_request_body', 'proxy_on_response_headers', 'proxy_on_response_body',
-  'proxy_on_done', 'proxy_on_log', 'proxy_on_delete'
+  'proxy_on_done', 'proxy_on_log', 'proxy_on_delete',
+  'proxy_on_tick', 'proxy_on_queue_ready', 'proxy_on_http_call_response'
 ]

@@ -1,0 +1,120 @@
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { fieldValueProblem, isToken } from '../../http/field-syntax.js'
+import type { Pair } from './pairs.js'
+
+/**
+ * `proxy_http_call` (docs/proxy-wasm.md, "HTTP calls"): one request to an upstream named in the
+ * filter's `proxyWasm.upstreams`, with Node's own HTTP client. The answer, or the reason there
+ * is none, comes back as a `CalloutResult`; the promise never rejects.
+ */
+
+/** Most calls one instance may have outstanding at once; more get INTERNAL_FAILURE. */
+export const MAX_OUTSTANDING_CALLS = 32
+
+/** What an HTTP call came back with: the response (`:status` first), or why there is none. */
+export type CalloutResult =
+  | { ok: true, headers: Pair[], body: Buffer }
+  | { ok: false, reason: string }
+
+/** What the guest asked for, checked: the target and the request's own headers. */
+export interface CalloutRequest {
+  url: URL
+  method: string
+  headers: OutgoingHttpHeaders
+}
+
+export interface Callout {
+  readonly result: Promise<CalloutResult>
+  /** Aborts the call; its result then says it was cancelled. */
+  cancel: () => void
+}
+
+/**
+ * Checks a call's headers as Envoy takes them: `:method`, `:path` and `:authority` are required
+ * (`:authority` becomes `Host`), other pseudo-headers are dropped, names must be tokens and
+ * values field values. Returns the request, or what is wrong with it.
+ */
+export function calloutRequest (base: URL, pairs: readonly Pair[]): CalloutRequest | string {
+  let method: string | undefined
+  let path: string | undefined
+  let authority: string | undefined
+  const headers: OutgoingHttpHeaders = {}
+  for (const [n, value] of pairs) {
+    const name = n.toLowerCase()
+    if (name === ':method') method = value
+    else if (name === ':path') path = value
+    else if (name === ':authority') authority = value
+    else if (name.startsWith(':')) continue
+    else if (!isToken(name)) return `header name ${JSON.stringify(n)} is not an HTTP token`
+    else if (fieldValueProblem(value) !== undefined) return `the value of ${name} is not a valid field value`
+    else {
+      const had = headers[name]
+      headers[name] = had === undefined ? value : Array.isArray(had) ? [...had, value] : [String(had), value]
+    }
+  }
+  if (method === undefined || !isToken(method)) return method === undefined ? 'the :method pseudo-header is missing' : `:method ${JSON.stringify(method)} is not a method`
+  if (path === undefined || !path.startsWith('/')) return path === undefined ? 'the :path pseudo-header is missing' : `:path ${JSON.stringify(path)} does not start with "/"`
+  if (authority === undefined || authority === '' || fieldValueProblem(authority) !== undefined) return 'the :authority pseudo-header is missing or empty'
+  headers.host = authority
+  const prefix = base.pathname.endsWith('/') ? base.pathname.slice(0, -1) : base.pathname
+  let url: URL
+  try {
+    url = new URL(prefix + path, base.origin)
+  } catch {
+    return `:path ${JSON.stringify(path)} is not a request target`
+  }
+  return { url, method, headers }
+}
+
+/**
+ * Sends the call. `timeoutMs` bounds the whole exchange, `maxBytes` the response body: a
+ * longer body fails the call. Node's HTTP client lower-cases response header names and keeps
+ * repeated ones as one pair per value.
+ */
+export function sendCallout (req: CalloutRequest, body: Buffer, timeoutMs: number, maxBytes: number): Callout {
+  let settle: (r: CalloutResult) => void = () => {}
+  const result = new Promise<CalloutResult>((resolve) => { settle = resolve })
+  let done = false
+  const finish = (r: CalloutResult): void => {
+    if (done) return
+    done = true
+    clearTimeout(timer)
+    settle(r)
+  }
+  const send = req.url.protocol === 'https:' ? httpsRequest : httpRequest
+  const outgoing = send(req.url, { method: req.method, headers: { ...req.headers, 'content-length': body.length } }, (res: IncomingMessage) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) {
+        outgoing.destroy()
+        finish({ ok: false, reason: `its response body is over ${maxBytes} bytes (limits.maxOutputBytes)` })
+        return
+      }
+      chunks.push(chunk)
+    })
+    res.on('end', () => {
+      const headers: Pair[] = [[':status', String(res.statusCode ?? 0)]]
+      const raw = res.rawHeaders
+      for (let i = 0; i + 1 < raw.length; i += 2) headers.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string])
+      finish({ ok: true, headers, body: Buffer.concat(chunks, size) })
+    })
+    res.on('error', (err) => { finish({ ok: false, reason: err.message }) })
+  })
+  const timer = setTimeout(() => {
+    finish({ ok: false, reason: `no response within ${timeoutMs} ms (timeout)` })
+    outgoing.destroy()
+  }, timeoutMs)
+  timer.unref()
+  outgoing.on('error', (err) => { finish({ ok: false, reason: err.message }) })
+  outgoing.end(body)
+  return {
+    result,
+    cancel: () => {
+      finish({ ok: false, reason: 'cancelled' })
+      outgoing.destroy()
+    }
+  }
+}
