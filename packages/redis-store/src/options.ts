@@ -22,6 +22,12 @@ export interface RedisStoreOptions {
   logger?: WaferLogger
   /** Called for every failed operation, e.g. to count failures in metrics. */
   onError?: (op: string, err: Error) => void
+  /**
+   * Longest a Proxy-Wasm shared-data call (`proxy_get_shared_data` of a key not mirrored yet,
+   * `proxy_set_shared_data`) blocks the event loop waiting for Redis, in milliseconds; past it
+   * the filter gets INTERNAL_FAILURE. Default 50.
+   */
+  sharedDataTimeoutMs?: number
 }
 
 export interface ResolvedRedisStoreOptions {
@@ -32,16 +38,20 @@ export interface ResolvedRedisStoreOptions {
   readonly maxPending: number
   readonly logger: WaferLogger | undefined
   readonly onError: ((op: string, err: Error) => void) | undefined
+  readonly sharedDataTimeoutMs: number
 }
 
 export const defaultRedisStoreOptions = Object.freeze({
   url: 'redis://127.0.0.1:6379',
   keyPrefix: 'wafer:',
   timeoutMs: 200,
-  maxPending: 1000
+  maxPending: 1000,
+  sharedDataTimeoutMs: 50
 })
 
-const KNOWN = ['url', 'client', 'keyPrefix', 'timeoutMs', 'maxPending', 'logger', 'onError']
+const KNOWN = ['url', 'client', 'keyPrefix', 'timeoutMs', 'maxPending', 'logger', 'onError', 'sharedDataTimeoutMs']
+/** A shared-data call blocks the event loop: a bound past this one is a mistake. */
+const MAX_SHARED_DATA_TIMEOUT_MS = 1000
 const MAX_TIMER_MS = 2 ** 31 - 1
 const LOG_METHODS = ['debug', 'info', 'warn', 'error'] as const
 
@@ -71,6 +81,9 @@ export function resolveRedisStoreOptions (options: RedisStoreOptions | undefined
   if (!Number.isInteger(o.timeoutMs) || o.timeoutMs < 1 || o.timeoutMs > MAX_TIMER_MS) {
     invalid(`"timeoutMs" must be an integer from 1 to ${MAX_TIMER_MS} (milliseconds), got ${describeValue(o.timeoutMs)}`)
   }
+  if (!Number.isInteger(o.sharedDataTimeoutMs) || o.sharedDataTimeoutMs < 1 || o.sharedDataTimeoutMs > MAX_SHARED_DATA_TIMEOUT_MS) {
+    invalid(`"sharedDataTimeoutMs" must be an integer from 1 to ${MAX_SHARED_DATA_TIMEOUT_MS} (milliseconds: it blocks the event loop), got ${describeValue(o.sharedDataTimeoutMs)}`)
+  }
   if (!Number.isInteger(o.maxPending) || o.maxPending < 1) {
     invalid(`"maxPending" must be a positive integer, got ${describeValue(o.maxPending)}`)
   }
@@ -88,7 +101,8 @@ export function resolveRedisStoreOptions (options: RedisStoreOptions | undefined
     timeoutMs: o.timeoutMs,
     maxPending: o.maxPending,
     logger,
-    onError: options.onError
+    onError: options.onError,
+    sharedDataTimeoutMs: o.sharedDataTimeoutMs
   })
 }
 

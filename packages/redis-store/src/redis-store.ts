@@ -1,10 +1,11 @@
-import { Redis } from 'ioredis'
-import type { CounterResult, IncrOptions, KvStore, SetOptions, WaferLogger } from '@wafer/core'
+import { Redis, type RedisOptions } from 'ioredis'
+import type { CounterResult, IncrOptions, KvStore, SetOptions, SharedData, SharedDataProvider, WaferLogger } from '@wafer/core'
 import { ConnectionMonitor } from './connection-monitor.js'
 import { INCR_SCRIPT, INCR_SCRIPT_SHA } from './incr-script.js'
 import { LogLimiter } from './log-limiter.js'
 import { redactUrl, resolveRedisStoreOptions, type RedisStoreOptions, type ResolvedRedisStoreOptions } from './options.js'
 import { RedisStoreError } from './redis-store-error.js'
+import { RedisSharedData } from './shared-data.js'
 
 /** Reconnection backoff: 50 ms, doubling, at most 2 s between attempts, forever. */
 const RECONNECT_FIRST_MS = 50
@@ -27,7 +28,7 @@ const noop = (): void => {}
  * while ioredis is waiting to retry (Redis is down) it fails at once. Nothing is queued offline,
  * so nothing runs late against a Redis that comes back.
  */
-export class RedisStore implements KvStore {
+export class RedisStore implements KvStore, SharedDataProvider {
   readonly #o: ResolvedRedisStoreOptions
   readonly #client: Redis
   readonly #owned: boolean
@@ -37,6 +38,7 @@ export class RedisStore implements KvStore {
   #pending = 0
   #ready: Promise<boolean> | undefined
   #closed = false
+  #shared: RedisSharedData | undefined
 
   constructor (options?: RedisStoreOptions) {
     const o = resolveRedisStoreOptions(options)
@@ -86,10 +88,29 @@ export class RedisStore implements KvStore {
     return await this.#run('delete', async () => (await this.#client.del(k)) > 0)
   }
 
+  /**
+   * Proxy-Wasm shared data in this Redis, shared by every process on it (docs/proxy-wasm.md,
+   * "Shared data across processes"). Wafer calls it when a Proxy-Wasm filter uses shared data;
+   * the first call starts a worker thread with its own connection and a subscription.
+   */
+  sharedData (): SharedData {
+    this.#shared ??= new RedisSharedData({
+      client: this.#client,
+      connection: this.#owned ? this.#o.url : connectionOf(this.#client),
+      keyPrefix: this.#o.keyPrefix,
+      timeoutMs: this.#o.sharedDataTimeoutMs,
+      log: this.#log,
+      limiter: this.#limiter,
+      onError: this.#o.onError
+    })
+    return this.#shared
+  }
+
   /** Quits the connection if the store opened it; a client given in the options is left open. */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#shared?.close()
     this.#monitor.closing()
     if (!this.#owned) {
       this.#monitor.detach()
@@ -226,6 +247,19 @@ function connectionFailure (err: unknown, op: string): unknown {
     return new RedisStoreError('unavailable', `Redis is not connected (closing); ${op} was not sent`, { sent: false, cause: err })
   }
   return err
+}
+
+/** What a worker thread needs to open its own connection like `client`'s (no functions: they cannot cross threads). */
+function connectionOf (client: Redis): RedisOptions {
+  const o = client.options as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const k of ['host', 'port', 'path', 'family', 'username', 'password', 'db', 'connectTimeout']) {
+    if (o[k] !== undefined && o[k] !== null) out[k] = o[k]
+  }
+  if (typeof o.tls === 'object' && o.tls !== null) {
+    out.tls = Object.fromEntries(Object.entries(o.tls).filter(([, v]) => typeof v !== 'function'))
+  }
+  return out as RedisOptions
 }
 
 function describeClient (client: Redis): string {

@@ -6,6 +6,9 @@ import type { ResolvedLimits } from '../wasm/limits.js'
 import type { KvStore } from '../state/store.js'
 import type { FilterStore } from './filter-store.js'
 import type { ProxyWasmOptions } from './proxy-wasm/options.js'
+import type { SharedQueues } from './proxy-wasm/queues.js'
+import type { SharedData } from '../state/shared-data.js'
+import type { FilterMetrics } from './proxy-wasm/metrics.js'
 
 /** What validation learned about a module: which ABI, and which phases it implements. */
 export interface AbiDescriptor {
@@ -42,6 +45,20 @@ export interface GuestHost {
   limits: Readonly<ResolvedLimits>
   /** A Proxy-Wasm filter's own settings (the filter's `proxyWasm`); other ABIs ignore them. */
   proxyWasm?: Readonly<ProxyWasmOptions> | undefined
+  /** The runtime's Proxy-Wasm shared queues (one registry per Wafer runtime). */
+  queues?: SharedQueues | undefined
+  /**
+   * The runtime's Proxy-Wasm shared-data table (one per Wafer runtime, opened on the first call;
+   * the store's own when it has one, so Redis shares it across processes).
+   */
+  sharedData?: (() => SharedData) | undefined
+  /** This filter's Proxy-Wasm metrics, in the runtime's registry (they outlive reloads). */
+  metrics?: FilterMetrics | undefined
+  /**
+   * An instance broke outside any request (a trap in a timer or another root callback): the
+   * pool discards it now, if it is idle, and replaces it. A busy one is discarded when released.
+   */
+  discard?: ((instance: GuestInstance) => void) | undefined
 }
 
 /**
@@ -67,8 +84,18 @@ export interface GuestInstance {
    * with the filter's name; the instance goes back to the pool (discarded if no longer healthy).
    */
   done? (ex: Exchange): void | Promise<void>
+  /**
+   * The request's response closed (the client went away) while a phase of it waits: the glue
+   * settles that phase now, without entering the guest; `done` follows.
+   */
+  abort? (ex: Exchange): void
   /** False once the instance trapped or broke the ABI: the pool must discard it. */
   readonly healthy: boolean
+  /**
+   * The pool discards the instance (it broke, was used up, or its filter closed): timers stop,
+   * outstanding operations are cancelled, nothing calls into it again. Idempotent.
+   */
+  close? (): void
 }
 
 /**

@@ -2,6 +2,7 @@ import type { WaferLogger } from '../logger.js'
 import { selectAbi } from '../abi/index.js'
 import { FilterStore } from '../abi/filter-store.js'
 import type { AbiDescriptor, FilterNeeds, GuestInstance } from '../abi/types.js'
+import type { SharedQueues } from '../abi/proxy-wasm/queues.js'
 import { describe, waferError } from '../errors.js'
 import type { Exchange } from '../http/exchange.js'
 import { CONTINUE, type Decision } from '../http/decision.js'
@@ -13,12 +14,17 @@ import { readModuleSource } from './module-cache.js'
 import { Breaker, type BreakerStatus } from './breaker.js'
 import { InstancePool, type Lease, type PoolStats } from './pool.js'
 import { Binding, type RequestBindings } from './request-binding.js'
+import type { ProxyState } from './proxy-state.js'
 
 export interface FilterContext {
   cache: ModuleCache
   store: KvStore
   logger: WaferLogger
   observer?: WaferObserver | undefined
+  /** The runtime's Proxy-Wasm shared data and metrics. */
+  proxy?: ProxyState | undefined
+  /** The runtime's Proxy-Wasm shared queues. */
+  queues?: SharedQueues | undefined
 }
 
 export type FilterState = 'ready' | 'closed'
@@ -103,9 +109,10 @@ export class Filter {
     const original = await ctx.cache.compile(bytes, source)
     const guestAbi = selectAbi(original.info, source)
     const abi = guestAbi.validate(original.info, source, options.capabilities)
+    ctx.proxy?.prepare(original.info)
     const transform = sandboxTransform(options, ctx.logger, source, bytes.length, guestAbi.budgetEntries)
     const compiled = transform === undefined ? original : await ctx.cache.compile(bytes, source, transform)
-    const host = { filter: options.name, source, store: ctx.store, kv: new FilterStore(options.name), logger: ctx.logger.child({ filter: options.name }), limits: options.limits, proxyWasm: options.proxyWasm }
+    const host = { filter: options.name, source, store: ctx.store, kv: new FilterStore(options.name), logger: ctx.logger.child({ filter: options.name }), limits: options.limits, proxyWasm: options.proxyWasm, sharedData: ctx.proxy?.sharedData, metrics: ctx.proxy?.metrics.forFilter(options.name), queues: ctx.queues, discard: (i: GuestInstance) => { pool.evict(i) } }
     let needs: FilterNeeds | undefined
     const pool = new InstancePool<GuestInstance>(options.name, () => {
       const instance = guestAbi.instantiate(compiled.module, compiled.info, host)
@@ -143,7 +150,9 @@ export class Filter {
   end (binding: Binding, ex: Exchange): void {
     if (binding.ended) return
     binding.ended = true
+    // A phase still waiting (a paused Proxy-Wasm request) settles now; done follows.
     if (!binding.running) this.#done(binding, ex)
+    else binding.lease.instance.abort?.(ex)
   }
 
   /** Records a failure for status and the breaker; the chain applies the failure policy. */

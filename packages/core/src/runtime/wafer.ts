@@ -13,6 +13,9 @@ import { Generation, type ChainSpec } from './generation.js'
 import { ModuleCache, readModuleSource } from './module-cache.js'
 import type { WaferObserver } from './observer.js'
 import { failedReport, loggable, type ReloadFailure, type ReloadReport } from './reload-report.js'
+import { ProxyState } from './proxy-state.js'
+import { SharedQueues } from '../abi/proxy-wasm/queues.js'
+import type { ProxyMetrics } from '../abi/proxy-wasm/metrics.js'
 
 /** What a generation is built from: the part of the options a reload may change. */
 export interface WaferDefinition {
@@ -82,8 +85,13 @@ export class Wafer {
   /** The last reload in line; it never rejects, so one failure cannot block the ones after it. */
   #queue: Promise<unknown> = Promise.resolve()
   #closed = false
+  readonly #proxy: ProxyState
+  /** Proxy-Wasm shared queues: per process, scoped by VM id, outliving reloads. */
+  readonly #queues: SharedQueues
 
-  private constructor (options: WaferOptions, current: Generation, cache: ModuleCache, store: KvStore, logger: WaferLogger, drainTimeoutMs: number) {
+  private constructor (options: WaferOptions, current: Generation, cache: ModuleCache, store: KvStore, logger: WaferLogger, drainTimeoutMs: number, proxy: ProxyState, queues: SharedQueues) {
+    this.#proxy = proxy
+    this.#queues = queues
     this.#current = current
     this.#cache = cache
     this.store = store
@@ -100,11 +108,22 @@ export class Wafer {
     const logger: WaferLogger = resolveLogger(options.logger) ?? pino({ name: 'wafer' })
     const store = options.store ?? new MemoryStore()
     const cache = new ModuleCache(options.moduleCacheSize ?? configDefaults.runtime.moduleCacheSize)
-    const { generation } = await build(options, undefined, 1, { cache, store, logger, observer: options.observer })
+    const proxy = new ProxyState(store)
+    const queues = new SharedQueues()
+    const { generation } = await build(options, undefined, 1, { cache, store, logger, observer: options.observer, proxy, queues })
+    await proxy.settle()
     for (const f of generation.filters.values()) {
       logger.info({ filter: f.name, sha256: f.sha256, abi: `${f.abi.abi}/${f.abi.version}`, needs: f.needs }, `filter "${f.name}" loaded from ${f.source}`)
     }
-    return new Wafer(options, generation, cache, store, logger, drainTimeoutMs)
+    return new Wafer(options, generation, cache, store, logger, drainTimeoutMs, proxy, queues)
+  }
+
+  /**
+   * The metrics Proxy-Wasm filters define (`proxy_define_metric`), in this process: read them
+   * with `snapshot()`, or export them with `register(promRegistry)` (docs/proxy-wasm.md, "Metrics").
+   */
+  get proxyMetrics (): ProxyMetrics {
+    return this.#proxy.metrics
   }
 
   /** The generation new requests run on. */
@@ -182,6 +201,7 @@ export class Wafer {
     this.#closed = true
     for (const g of [this.#current, ...this.#draining]) for (const f of g.filters.values()) f.close()
     this.#draining.clear()
+    this.#proxy.close()
     try {
       await this.store.close?.()
     } catch (err) {
@@ -214,7 +234,8 @@ export class Wafer {
     const drainTimeoutMs = definition.drainTimeoutMs === undefined ? this.#drainTimeoutMs : checkDrainTimeout(definition.drainTimeoutMs)
     const restartRequired = [...(definition.restartRequired ?? [])]
     const { generation: next, created } = await build(definition, from, from.id + 1,
-      { cache: this.#cache, store: this.store, logger: this.logger, observer: this.#observer })
+      { cache: this.#cache, store: this.store, logger: this.logger, observer: this.#observer, proxy: this.#proxy, queues: this.#queues })
+    await this.#proxy.settle()
     try {
       for (const check of this.#checks) check(next)
     } catch (err) {
@@ -302,6 +323,8 @@ interface BuildContext {
   store: KvStore
   logger: WaferLogger
   observer: WaferObserver | undefined
+  proxy: ProxyState
+  queues: SharedQueues
 }
 
 /**

@@ -6,6 +6,8 @@ import { contextMap, readHeader, readPairs, removeHeader, writeHeader, writePair
 import { parsePairs, serializePairs } from './pairs.js'
 import { readProperty } from './properties.js'
 import { asyncImports, calloutPairs, calloutValue } from './async-calls.js'
+import { sharedDataImports } from './shared-data.js'
+import { metricImports } from './proxy-metrics.js'
 import { BufferType, MapType, PROXY_CALLS, Status, StreamType } from './spec.js'
 import { nowNanoseconds } from './wasi.js'
 
@@ -70,6 +72,8 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
 
   const impl: Record<string, Fn> = {
     ...asyncImports(g),
+    ...sharedDataImports(g),
+    ...metricImports(g),
     proxy_log: (level: number, ptr: number, len: number): number => {
       if (level < 0 || level > 5) return Status.BadArgument
       if (!inBounds('proxy_log', ptr, len)) return Status.InvalidMemoryAccess
