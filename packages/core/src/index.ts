@@ -22,6 +22,7 @@ export { ProxyMetrics, FilterMetrics, HISTOGRAM_BUCKETS, MAX_METRICS_PER_FILTER,
 export { errorTable, WaferError, isWaferError, type WaferErrorCode } from './errors.js'
 export { checkAbi, supportedAbis } from './abi/index.js'
 export { describeProxyWasm, type ProxyWasmDescription, type ProxyImportSupport } from './abi/proxy-wasm/describe-imports.js'
+export { describeProxyWasm, type ProxyWasmDescription, type ProxyImportSupport } from './abi/proxy-wasm/describe-imports.js'
 export type { AbiDescriptor, FilterNeeds } from './abi/types.js'
 export type { WaferLogger, LogFn } from './logger.js'
 export type { WaferObserver, FilterCallEvent } from './runtime/observer.js'
