@@ -72,9 +72,16 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
     })
   }
 
-  /** The runtime whose pools the gauge reports. */
+  /**
+   * The runtime whose pools the gauge reports. Its Proxy-Wasm filters' metrics join the registry
+   * (`wafer_proxy_<name>`, docs/proxy-wasm.md "Metrics"); one whose name an existing metric has
+   * is left out, with a warning.
+   */
   attach (wafer: Wafer): void {
     this.#wafer = wafer
+    wafer.proxyMetrics.register(this.registry, (err, name) => {
+      wafer.logger.warn({ err, metric: name }, `Proxy-Wasm metric ${name} is not exported on /metrics: ${err instanceof Error ? err.message : String(err)}`)
+    })
   }
 
   onFilterCall (e: FilterCallEvent): void {

@@ -116,9 +116,23 @@ export interface PromMetricObject {
   values: Array<{ value: number, labels: Record<string, string | number>, metricName?: string }>
 }
 
-/** What `register` needs of a prom-client `Registry`: only `registerMetric` (no import of prom-client here). */
+/** The collector `register` hands a registry: what prom-client's `Registry` reads of a metric. */
+export interface PromCollector {
+  name: string
+  help: string
+  type: string
+  aggregator: string
+  get: () => Promise<PromMetricObject>
+  reset: () => void
+}
+
+/**
+ * What `register` needs of a prom-client `Registry`: only `registerMetric`, without importing
+ * prom-client. prom-client types its parameter as its own metric classes, though it reads only
+ * what `PromCollector` has; `never` lets a `Registry` be passed as it is.
+ */
 export interface PromRegistryLike {
-  registerMetric (metric: { name: string, help: string, type: string, aggregator: string, get: () => Promise<PromMetricObject>, reset: () => void }): void
+  registerMetric: (metric: never) => void
 }
 
 /** A Prometheus family: one name, one type, one line per (filter, original name). */
@@ -197,7 +211,7 @@ export class ProxyMetrics {
 
   #registerFamily (r: { registry: PromRegistryLike, onError: ((err: unknown, name: string) => void) | undefined }, f: Family): void {
     try {
-      r.registry.registerMetric({
+      const collector: PromCollector = {
         name: f.name,
         help: helpOf(f),
         type: f.type,
@@ -205,7 +219,8 @@ export class ProxyMetrics {
         get: async () => promObject(f),
         // prom-client's resetMetrics(): the guests own these values.
         reset: () => {}
-      })
+      }
+      ;(r.registry.registerMetric as (metric: PromCollector) => void).call(r.registry, collector)
     } catch (err) {
       r.onError?.(err, f.name)
     }
