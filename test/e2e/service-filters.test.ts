@@ -16,7 +16,7 @@ const STARTED = 'service root context started'
 const started = (lines: LogLine[]): number => lines.filter((l) => l.filter === 'svc' && l.msg === STARTED).length
 
 const filters = () => ({
-  svc: { module: fixture('proxy-service-start'), capabilities: ['log'] },
+  svc: { module: fixture('proxy-service-start'), capabilities: ['log' as const] },
   tag: { module: fixture('proxy-v010-unmarked'), config: 'tagged' }
 })
 
