@@ -159,7 +159,7 @@ for (const [adapter, start] of adapters) {
     assert.ok(performance.now() - started >= 140, 'after the call\'s timeout')
     assert.equal(auth.seen.at(-1)?.url, '/hang/check?user=ann', 'the base URL\'s path prefixes :path')
     const timedOut = lines.find((l) => l.filter === 'slow' && l.level === 40 && (l.err as { code?: string } | undefined)?.code === 'WAFER_ERR_HTTP_CALL_FAILED')
-    assert.match(timedOut?.msg ?? '', /^Filter "slow": HTTP call 1 to http:\/\/127\.0\.0\.1:\d+ failed: no response within 150 ms \(timeout\)/)
+    assert.match(timedOut?.msg ?? '', /^Filter "slow": HTTP call 1 to "auth" \(http:\/\/127\.0\.0\.1:\d+\) failed: no response within 150 ms \(timeout\)/)
 
     const refused = await fetch(`${app.url}/refused`, { headers: { 'x-user': 'ann' } })
     assert.equal(refused.status, 504)

@@ -41,7 +41,7 @@ export function asyncImports (g: Glue): Record<string, Fn> {
       }
       const pairs = parsePairs(mem.copy(hp, hl))
       if (typeof pairs === 'string') return g.refuse(where, `malformed header map: ${pairs}`)
-      const request = calloutRequest(new URL(base), pairs)
+      const request = calloutRequest(name, new URL(base), pairs)
       if (typeof request === 'string') {
         warn(`proxy_http_call to upstream "${name}": ${request}: BAD_ARGUMENT`)
         return Status.BadArgument

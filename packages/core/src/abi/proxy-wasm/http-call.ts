@@ -17,8 +17,9 @@ export type CalloutResult =
   | { ok: true, headers: Pair[], body: Buffer }
   | { ok: false, reason: string }
 
-/** What the guest asked for, checked: the target and the request's own headers. */
+/** What the guest asked for, checked: the upstream's name, the target and the request's own headers. */
 export interface CalloutRequest {
+  upstream: string
   url: URL
   method: string
   headers: OutgoingHttpHeaders
@@ -35,7 +36,7 @@ export interface Callout {
  * (`:authority` becomes `Host`), other pseudo-headers are dropped, names must be tokens and
  * values field values. Returns the request, or what is wrong with it.
  */
-export function calloutRequest (base: URL, pairs: readonly Pair[]): CalloutRequest | string {
+export function calloutRequest (upstream: string, base: URL, pairs: readonly Pair[]): CalloutRequest | string {
   let method: string | undefined
   let path: string | undefined
   let authority: string | undefined
@@ -64,7 +65,7 @@ export function calloutRequest (base: URL, pairs: readonly Pair[]): CalloutReque
   } catch {
     return `:path ${JSON.stringify(path)} is not a request target`
   }
-  return { url, method, headers }
+  return { upstream, url, method, headers }
 }
 
 /**
@@ -116,5 +117,59 @@ export function sendCallout (req: CalloutRequest, body: Buffer, timeoutMs: numbe
       finish({ ok: false, reason: 'cancelled' })
       outgoing.destroy()
     }
+  }
+}
+
+/** An HTTP call on its way: the context its answer goes to, and how to cancel it. */
+export interface PendingCall {
+  readonly context: number
+  /** `"name" (origin)`, for the log line of a failed call. */
+  readonly upstream: string
+  readonly callout: Callout
+}
+
+/**
+ * The HTTP calls one instance has outstanding, by token (at most MAX_OUTSTANDING_CALLS). The
+ * instance takes each answer off with `take` before it calls the guest back.
+ */
+export class Callouts {
+  readonly #pending = new Map<number, PendingCall>()
+  #next = 1
+
+  get size (): number {
+    return this.#pending.size
+  }
+
+  /** Sends the call; its token, or undefined when too many are outstanding. `answered` gets the token and the result. */
+  start (context: number, request: CalloutRequest, body: Buffer, timeoutMs: number, maxBytes: number,
+    answered: (token: number, result: CalloutResult) => void): number | undefined {
+    if (this.#pending.size >= MAX_OUTSTANDING_CALLS) return undefined
+    const token = this.#next
+    this.#next = token >= 0x7fffffff ? 1 : token + 1
+    const callout = sendCallout(request, body, timeoutMs, maxBytes)
+    this.#pending.set(token, { context, upstream: `"${request.upstream}" (${request.url.origin})`, callout })
+    void callout.result.then((r) => { answered(token, r) })
+    return token
+  }
+
+  /** The call, taken off the table; undefined when it was cancelled. */
+  take (token: number): PendingCall | undefined {
+    const pending = this.#pending.get(token)
+    if (pending !== undefined) this.#pending.delete(token)
+    return pending
+  }
+
+  /** Cancels the calls of a context that ended: their answers never reach the guest (as in Envoy). */
+  cancelContext (context: number): void {
+    for (const [token, pending] of this.#pending) {
+      if (pending.context !== context) continue
+      this.#pending.delete(token)
+      pending.callout.cancel()
+    }
+  }
+
+  cancelAll (): void {
+    for (const pending of this.#pending.values()) pending.callout.cancel()
+    this.#pending.clear()
   }
 }

@@ -7,7 +7,7 @@ import { PhaseBudget, trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import type { CalloutAnswer, Stage } from './glue.js'
 import { GlueBase } from './glue-base.js'
-import { MAX_OUTSTANDING_CALLS, sendCallout, type Callout, type CalloutRequest, type CalloutResult } from './http-call.js'
+import { Callouts, type CalloutRequest, type CalloutResult } from './http-call.js'
 import type { QueueReceiver } from './queues.js'
 import { proxyImports } from './host-calls.js'
 import { PROXY_BUDGET_ENTRIES } from './spec.js'
@@ -30,13 +30,6 @@ interface Paused {
   readonly reject: (err: unknown) => void
 }
 
-/** An HTTP call on its way, and the context its answer goes to. */
-interface PendingCall {
-  readonly context: number
-  readonly upstream: string
-  readonly callout: Callout
-}
-
 /**
  * One instance of a Proxy-Wasm module, with its root context (created and configured by `init`)
  * and, per request, one stream context: `begin` creates it, the phases call its headers
@@ -54,8 +47,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   /** The deadline (limits.timeoutMs) of a paused phase. */
   readonly #budget: PhaseBudget
   #paused: Paused | undefined
-  readonly #calls = new Map<number, PendingCall>()
-  #nextCall = 1
+  readonly #calls = new Callouts()
   #tick: NodeJS.Timeout | undefined
   #closed = false
   /** A callback outside the request's own (tick, queue, HTTP answer) is running. */
@@ -219,13 +211,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   /** The stream context ends; on an instance that broke, only the host's side of it. */
   done (ex: Exchange): void {
     const context = this.contextId
-    // Envoy cancels the HTTP calls of a context that ends: their answers never reach the guest.
-    for (const [token, pending] of this.#calls) {
-      if (pending.context === context) {
-        this.#calls.delete(token)
-        pending.callout.cancel()
-      }
-    }
+    this.#calls.cancelContext(context)
     if (this.#paused?.ex === ex) this.#paused = undefined
     if (!this.healthy || context === 0) {
       this.contextId = 0
@@ -261,8 +247,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     this.#closed = true
     if (this.#tick !== undefined) clearInterval(this.#tick)
     this.#tick = undefined
-    for (const pending of this.#calls.values()) pending.callout.cancel()
-    this.#calls.clear()
+    this.#calls.cancelAll()
     this.host.queues?.leave(this.queueReceiver)
     const paused = this.#paused
     this.#paused = undefined
@@ -282,15 +267,9 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   }
 
   startCall (request: CalloutRequest, body: Buffer, timeoutMs: number): number | undefined {
-    if (this.#closed || this.#calls.size >= MAX_OUTSTANDING_CALLS) return undefined
-    const token = this.#nextCall
-    this.#nextCall = token >= 0x7fffffff ? 1 : token + 1
+    if (this.#closed) return undefined
     const context = this.#effective === 0 ? this.rootId : this.#effective
-    const upstream = request.url.origin
-    const callout = sendCallout(request, body, timeoutMs, this.host.limits.maxOutputBytes)
-    this.#calls.set(token, { context, upstream, callout })
-    void callout.result.then((r) => { this.#answer(token, r) })
-    return token
+    return this.#calls.start(context, request, body, timeoutMs, this.host.limits.maxOutputBytes, this.#answer)
   }
 
   setTickPeriod (ms: number): void {
@@ -331,10 +310,9 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     this.stage = paused.phase
   }
 
-  #answer (token: number, result: CalloutResult): void {
-    const pending = this.#calls.get(token)
+  readonly #answer = (token: number, result: CalloutResult): void => {
+    const pending = this.#calls.take(token)
     if (pending === undefined) return
-    this.#calls.delete(token)
     if (!result.ok) {
       const err = this.error('WAFER_ERR_HTTP_CALL_FAILED', [this.host.filter, token, pending.upstream, result.reason])
       this.host.logger.warn({ filter: this.host.filter, err }, err.message)
