@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads'
 import type { Redis, RedisOptions } from 'ioredis'
 import { casOf, type SharedData, type SharedDataEntry, type SharedDataSetResult, type WaferLogger } from '@wafer/core'
@@ -79,7 +79,9 @@ export class RedisSharedData implements SharedData {
     const { port1, port2 } = new MessageChannel()
     this.#port = port1
     const init: WorkerInit = { connection: o.connection, signal: this.#signal.buffer as SharedArrayBuffer, port: port2, timeoutMs: o.timeoutMs, hashKey: `${base}:data`, counterKey: `${base}:n`, channel: this.#channel }
-    this.#worker = new Worker(workerFile(), {
+    const { code, eval: isEval } = workerSource()
+    this.#worker = new Worker(code, {
+      eval: isEval,
       workerData: init,
       transferList: [port2],
       // The test runner's own flags are not for a worker; a loader (tsx) is.
@@ -234,8 +236,15 @@ export class RedisSharedData implements SharedData {
   }
 }
 
-/** The worker's file beside this one: `.ts` when run from source (tsx), `.js` when built. */
-function workerFile (): string {
+/**
+ * The worker's file beside this one (`.js` when built). Run from source (this repository's tests,
+ * under tsx), it is `.ts`, and Node 20 does not apply `--import` loaders to a worker's entry: a
+ * small bootstrap registers tsx in the worker first.
+ */
+function workerSource (): { code: string, eval: boolean } {
   const here = fileURLToPath(import.meta.url)
-  return here.replace(/shared-data\.(ts|js)$/, 'shared-data-worker.$1')
+  const file = here.replace(/shared-data\.(ts|js)$/, 'shared-data-worker.$1')
+  if (file.endsWith('.js')) return { code: file, eval: false }
+  const tsx = import.meta.resolve('tsx/esm/api')
+  return { code: `import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(pathToFileURL(file).href)}))`, eval: true }
 }

@@ -23,7 +23,9 @@ test('invalid options are rejected with WAFER_ERR_OPTIONS_INVALID naming the opt
     [{ logger: console.log }, /"logger" must be a pino-like logger with debug, info, warn, error methods, got a function/],
     [{ logger: { info: () => {} } }, /"logger" must be a pino-like logger/],
     [{ onError: 'metrics' }, /"onError" must be a function/],
-    [{ prefix: 'app:' }, /unknown option "prefix"; known options: url, client, keyPrefix, timeoutMs, maxPending, logger, onError/]
+    [{ sharedDataTimeoutMs: 0 }, /"sharedDataTimeoutMs" must be an integer from 1 to 1000 \(milliseconds: it blocks the event loop\), got 0/],
+    [{ sharedDataTimeoutMs: 5000 }, /"sharedDataTimeoutMs" must be an integer from 1 to 1000/],
+    [{ prefix: 'app:' }, /unknown option "prefix"; known options: url, client, keyPrefix, timeoutMs, maxPending, logger, onError, sharedDataTimeoutMs/]
   ]
   for (const [options, message] of cases) {
     assert.throws(() => new RedisStore(options as RedisStoreOptions), invalid(message), JSON.stringify(options))
