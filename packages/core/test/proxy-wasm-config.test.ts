@@ -27,7 +27,7 @@ test('wrong proxyWasm settings are refused with their JSON paths, never replaced
   }, '<object>', '/'), (err: Error & { code: string }) => {
     assert.equal(err.code, 'WAFER_ERR_CONFIG_INVALID')
     assert.match(err.message, /\/filters\/waf\/proxyWasm\/requestBody: must be true or false, got "yes"/)
-    assert.match(err.message, /\/filters\/waf\/proxyWasm\/rootid: unknown key \(allowed: requestBody, responseBody, vmConfig, rootId, vmId\)/)
+    assert.match(err.message, /\/filters\/waf\/proxyWasm\/rootid: unknown key \(allowed: requestBody, responseBody, vmConfig, rootId, vmId, upstreams/)
     assert.match(err.message, /\/filters\/waf\/proxyWasm\/vmId: must be a string, got 7/)
     return true
   })
