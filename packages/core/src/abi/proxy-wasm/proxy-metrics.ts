@@ -16,7 +16,8 @@ export function metricImports (g: Glue): Record<string, Fn> {
   return {
     proxy_define_metric: (type: number, np: number, nl: number, ip: number): number => {
       const where = 'proxy_define_metric'
-      if (!mem.inBounds(np, nl) || !mem.inBounds(ip, 4)) return g.badPointer(where, mem.inBounds(np, nl) ? ip : np, mem.inBounds(np, nl) ? 4 : nl)
+      if (!mem.inBounds(np, nl)) return g.badPointer(where, np, nl)
+      if (!mem.inBounds(ip, 4)) return g.badPointer(where, ip, 4)
       const metrics = g.host.metrics
       if (metrics === undefined) return Status.Unimplemented
       if (type < 0 || type > 2 || nl === 0 || nl >>> 0 > MAX_METRIC_NAME_BYTES) return Status.BadArgument
