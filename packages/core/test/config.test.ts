@@ -242,7 +242,12 @@ test('toWaferFilters and chains go to createWafer as they are; an override reach
 test('state: in memory by default, Redis when configured, never both', async () => {
   const { resolveConfig } = await import('../src/index.ts')
   const redis = resolveConfig({ filters: {}, state: { redis: { url: 'redis://127.0.0.1:6379/0' } } }, '<object>', '/')
-  assert.deepEqual(redis.state, { kind: 'redis', url: 'redis://127.0.0.1:6379/0', keyPrefix: 'wafer:', timeoutMs: 200 })
+  assert.deepEqual(redis.state, { kind: 'redis', url: 'redis://127.0.0.1:6379/0', keyPrefix: 'wafer:', timeoutMs: 200, sharedDataTimeoutMs: 50 })
+  const shared = resolveConfig({ filters: {}, state: { redis: { url: 'redis://h', sharedDataTimeoutMs: 20 } } }, '<object>', '/')
+  assert.equal(shared.state.kind === 'redis' && shared.state.sharedDataTimeoutMs, 20)
+  assert.throws(() => resolveConfig({ filters: {}, state: { redis: { url: 'redis://h', sharedDataTimeoutMs: 5000 } } }, '<object>', '/'), {
+    code: 'WAFER_ERR_CONFIG_INVALID', message: /\/state\/redis\/sharedDataTimeoutMs/
+  })
   const memory = resolveConfig({ filters: {}, state: { memory: { maxKeys: 10 } } }, '<object>', '/')
   assert.deepEqual(memory.state, { kind: 'memory', maxKeys: 10 })
   assert.throws(() => resolveConfig({ filters: {}, state: { memory: {}, redis: { url: 'redis://h' } } }, '<object>', '/'), {

@@ -141,6 +141,7 @@ function stateStore (config: ResolvedConfig, log: FastifyBaseLogger, metrics: Ga
     url: state.url,
     keyPrefix: state.keyPrefix,
     timeoutMs: state.timeoutMs,
+    sharedDataTimeoutMs: state.sharedDataTimeoutMs,
     logger: log.child({ store: 'redis' }),
     onError: (op, err) => { metrics.onStoreError(op, err) }
   })

@@ -21,7 +21,7 @@ export const configDefaults = Object.freeze({
   runtime: Object.freeze({ moduleCacheSize: 64, drainTimeoutMs }),
   /** The Fastify plugin's and the Express middleware's own options. */
   adapter: Object.freeze({ watch: false, bodyLimit: 1048576, responseBodyLimit: 1048576, maxWaiting: 1024 }),
-  state: Object.freeze({ maxKeys: 100000, keyPrefix: 'wafer:', timeoutMs: 200 }),
+  state: Object.freeze({ maxKeys: 100000, keyPrefix: 'wafer:', timeoutMs: 200, sharedDataTimeoutMs: 50 }),
   filter: Object.freeze({
     config: Object.freeze({}),
     failurePolicy: 'fail-closed' as const,

@@ -85,7 +85,7 @@ function build (config: GatewayConfig, source: string, baseDir: string, origins:
       ...(admin.token === undefined ? {} : { token: admin.token })
     },
     state: config.state?.redis !== undefined
-      ? { kind: 'redis', url: config.state.redis.url, keyPrefix: config.state.redis.keyPrefix ?? d.state.keyPrefix, timeoutMs: config.state.redis.timeoutMs ?? d.state.timeoutMs }
+      ? { kind: 'redis', url: config.state.redis.url, keyPrefix: config.state.redis.keyPrefix ?? d.state.keyPrefix, timeoutMs: config.state.redis.timeoutMs ?? d.state.timeoutMs, sharedDataTimeoutMs: config.state.redis.sharedDataTimeoutMs ?? d.state.sharedDataTimeoutMs }
       : { kind: 'memory', maxKeys: config.state?.memory?.maxKeys ?? d.state.maxKeys },
     reload: {
       watch: config.reload?.watch ?? d.reload.watch,

@@ -179,7 +179,8 @@ export const configSchema = deepFreeze({
       redis: closed('Keep state in Redis, shared by every gateway process using the same server.', {
         url: { type: 'string', description: 'redis:// or rediss:// URL.', pattern: '^rediss?://' },
         keyPrefix: { type: 'string', description: 'Prefix of every key, so several gateways can share a server.', default: d.state.keyPrefix },
-        timeoutMs: int('Per-operation timeout in milliseconds; past it the operation fails and the filter\'s failure policy decides.', 1, 60000, d.state.timeoutMs)
+        timeoutMs: int('Per-operation timeout in milliseconds; past it the operation fails and the filter\'s failure policy decides.', 1, 60000, d.state.timeoutMs),
+        sharedDataTimeoutMs: int('Longest a Proxy-Wasm shared-data call blocks the event loop waiting for Redis, in milliseconds; past it the filter gets INTERNAL_FAILURE.', 1, 1000, d.state.sharedDataTimeoutMs)
       }, ['url'])
     }),
     reload: closed('Hot reload: what triggers it and how long a replaced version may finish its requests.', {

@@ -70,7 +70,7 @@ export interface GatewayConfig {
     token?: string | { env: string }
   }
   reload?: { watch?: boolean, debounceMs?: number, drainTimeoutMs?: number }
-  state?: { memory?: { maxKeys?: number }, redis?: { url: string, keyPrefix?: string, timeoutMs?: number } }
+  state?: { memory?: { maxKeys?: number }, redis?: { url: string, keyPrefix?: string, timeoutMs?: number, sharedDataTimeoutMs?: number } }
   filters: Record<string, FilterConfig>
   chains?: Record<string, ChainEntryConfig[]>
   routes?: RouteConfig[]
@@ -138,7 +138,7 @@ export interface ResolvedConfig {
   }
   readonly reload: { readonly watch: boolean, readonly debounceMs: number, readonly drainTimeoutMs: number }
   /** Where filters keep state; read at startup only (a reload does not change it). */
-  readonly state: { readonly kind: 'memory', readonly maxKeys: number } | { readonly kind: 'redis', readonly url: string, readonly keyPrefix: string, readonly timeoutMs: number }
+  readonly state: { readonly kind: 'memory', readonly maxKeys: number } | { readonly kind: 'redis', readonly url: string, readonly keyPrefix: string, readonly timeoutMs: number, readonly sharedDataTimeoutMs: number }
   /** Declared and derived filters, by name; `toWaferFilters()` gives what `createWafer` takes. */
   readonly filters: Readonly<Record<string, ResolvedFilter>>
   /** Named chains, flattened to filter names; disabled entries dropped. */
