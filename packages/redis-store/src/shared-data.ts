@@ -116,7 +116,8 @@ export class RedisSharedData implements SharedData {
     const bytes = 'record' in reply && reply.record !== null ? Buffer.from(reply.record) : undefined
     const record = bytes === undefined ? undefined : parseRecord(bytes)
     const entry = record === undefined ? MISSING : new Mirrored(record)
-    return this.#remember(slot, entry) ?? undefined
+    this.#remember(slot, entry, true)
+    return entry ?? undefined
   }
 
   set (slot: string, value: Uint8Array, cas: number): SharedDataSetResult {
@@ -124,11 +125,11 @@ export class RedisSharedData implements SharedData {
     const reply = this.#call({ id: 0, op: 'set', slot: Buffer.from(slot), value: copy, cas }, 'proxy_set_shared_data')
     if (reply === undefined) return 'unavailable'
     if ('n' in reply) {
-      this.#remember(slot, new Mirrored({ n: reply.n, value: copy }))
+      this.#remember(slot, new Mirrored({ n: reply.n, value: copy }), true)
       return 'ok'
     }
     const record = 'record' in reply && reply.record !== null ? parseRecord(Buffer.from(reply.record)) : undefined
-    if (record !== undefined) this.#remember(slot, new Mirrored(record))
+    if (record !== undefined) this.#remember(slot, new Mirrored(record), true)
     return 'cas-mismatch'
   }
 
@@ -202,22 +203,26 @@ export class RedisSharedData implements SharedData {
     if (suppressed !== undefined) this.#o.log?.warn({ ...fields, suppressed }, message)
   }
 
-  /** Keeps the newer of what the mirror has and `entry`, and returns what it keeps. */
-  #remember (slot: string, entry: Mirrored | typeof MISSING): Mirrored | typeof MISSING {
-    if (!this.#subscribed) return entry
+  /**
+   * Mirrors `entry` for `slot` (while subscribed). An answer Redis just gave (`fresh`) replaces
+   * what the mirror has: this thread was blocked while waiting for it, so every change heard
+   * before is older. A change heard on the channel replaces only an older record: it may have
+   * been published before an answer already mirrored.
+   */
+  #remember (slot: string, entry: Mirrored | typeof MISSING, fresh: boolean): void {
+    if (!this.#subscribed) return
     const known = this.#mirror.get(slot)
-    if (known != null && (entry === MISSING || known.n >= entry.n)) return known
+    if (!fresh && known != null && (entry === MISSING || known.n >= entry.n)) return
     if (known === undefined && this.#mirror.size >= MIRROR_MAX_ENTRIES) {
       this.#mirror.delete(this.#mirror.keys().next().value as string)
     }
     this.#mirror.set(slot, entry)
-    return entry
   }
 
   #changed (message: Buffer): void {
     const change = parseChange(message)
     // Only keys already mirrored: the others are read from Redis when a guest asks for them.
-    if (change !== undefined && this.#mirror.has(change.slot)) this.#remember(change.slot, new Mirrored(change.record))
+    if (change !== undefined && this.#mirror.has(change.slot)) this.#remember(change.slot, new Mirrored(change.record), false)
   }
 
   #subscribe (): void {
