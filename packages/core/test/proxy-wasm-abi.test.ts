@@ -123,6 +123,7 @@ test('every host call Wafer does not implement answers the status the table give
     callout: undefined,
     startCall: () => undefined,
     setTickPeriod: () => {},
+    proxyDone: () => 1,
     queueReceiver: { queueReady: () => {} }
   }
   const imports = proxyImports(glue) as Record<string, (...args: number[]) => number>

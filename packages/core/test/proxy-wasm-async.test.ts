@@ -16,7 +16,7 @@ import { QUEUE_MAX_LENGTH, SharedQueues, type QueueReceiver } from '../src/abi/p
 import { GuestMemory } from '../src/abi/guest-memory.ts'
 import { FilterCall } from '../src/http/request-context.ts'
 import { defaultPoolOptions, InstancePool, type Lease } from '../src/runtime/pool.ts'
-import { captureLogger, silent } from '../../../test/support/index.ts'
+import { captureLogger, fixture, silent, until } from '../../../test/support/index.ts'
 
 type HostFn = (...args: number[]) => number
 
@@ -88,6 +88,7 @@ function harness (o: { upstreams?: Record<string, string>, vmId?: string, queues
       return started.length
     },
     setTickPeriod: (ms) => { ticks.push(ms) },
+    proxyDone: () => 1,
     queueReceiver: { queueReady: () => {} }
   }
   return { calls: asyncImports(glue) as unknown as Record<string, HostFn>, mem, faults, started, ticks, put, u32: (at) => mem.view().readUInt32LE(at) }
@@ -295,4 +296,28 @@ test('proxyWasm.upstreams: base URLs only, refused with their JSON paths in a co
   })
   await assert.rejects(createWafer({ logger: silent, filters: { auth: { module: 'a.wasm', proxyWasm: { upstreams: { x: 'localhost:80' } } } } }),
     { code: 'WAFER_ERR_OPTIONS_INVALID', message: /filters\/auth\/proxyWasm\/upstreams\/x/ })
+})
+
+test('a root context whose proxy_on_done returns false at close is waited for until proxy_done (or limits.timeoutMs), then gets proxy_on_delete; its ticks go on meanwhile', async (t) => {
+  const { logger, lines } = captureLogger('info')
+  const w = await createWafer({
+    logger,
+    filters: {
+      flush: { module: fixture('proxy-async-hostile'), config: 'r', pool: { min: 1, max: 1 } },
+      late: { module: fixture('proxy-async-hostile'), config: 'u', pool: { min: 1, max: 1 }, limits: { timeoutMs: 100 } }
+    }
+  })
+  t.after(() => w.close())
+  const said = (filter: string): string[] => lines.filter((l) => l.filter === filter && /^(proxy_done|root_delete)/.test(l.msg)).map((l) => l.msg)
+  await until('a first tick', () => said('flush').length > 0)
+  assert.deepEqual(said('flush'), ['proxy_done status 1'], 'NOT_FOUND while nothing waits for it')
+  const started = performance.now()
+  const report = await w.reload({ filters: {} })
+  assert.equal(report.outcome, 'applied')
+  await until('flush: root_delete', () => said('flush').includes('root_delete'))
+  assert.deepEqual(said('flush'), ['proxy_done status 1', 'proxy_done status 0', 'root_delete'], 'a tick after proxy_on_done called proxy_done: OK, then proxy_on_delete')
+  await until('late: root_delete', () => said('late').includes('root_delete'))
+  assert.ok(performance.now() - started >= 90, 'the one that never calls proxy_done is deleted at limits.timeoutMs')
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  assert.deepEqual([said('flush').length, said('late')], [3, ['root_delete']], 'nothing after proxy_on_delete')
 })

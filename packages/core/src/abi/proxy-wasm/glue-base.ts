@@ -47,6 +47,7 @@ export abstract class GlueBase implements Glue {
   abstract setEffectiveContext (id: number): Status
   abstract startCall (request: CalloutRequest, body: Buffer, timeoutMs: number): number | undefined
   abstract setTickPeriod (ms: number): void
+  abstract proxyDone (): Status
 
   log (level: number, text: string): void {
     if (this.stage === 'configure' || this.stage === 'vm_start') this.lastLine = text

@@ -62,6 +62,8 @@ export interface Glue {
   startCall: (request: CalloutRequest, body: Buffer, timeoutMs: number) => number | undefined
   /** `proxy_set_tick_period_milliseconds` on the instance's root context; 0 stops the ticks. */
   setTickPeriod: (ms: number) => void
+  /** `proxy_done`: OK when the root context's proxy_on_done asked to wait for it, else NOT_FOUND. */
+  proxyDone: () => Status
   /** The root context as a shared-queue receiver. */
   readonly queueReceiver: QueueReceiver
 }

@@ -86,8 +86,8 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
       g.put('proxy_get_current_time_nanoseconds', ptr, nowNanoseconds(), true) ? Status.Ok : Status.InvalidMemoryAccess,
     proxy_set_effective_context: (id: number): number =>
       id === g.rootId || (id !== 0 && id === g.contextId) ? g.setEffectiveContext(id) : Status.BadArgument,
-    // Wafer does not keep a context whose proxy_on_done returned false: none is ever pending.
-    proxy_done: (): number => Status.NotFound,
+    // Only a root context's proxy_on_done waits for it (as in the cpp-host); a request's never does.
+    proxy_done: (): number => g.proxyDone(),
     proxy_get_header_map_value: (map: number, kp: number, kl: number, pp: number, sp: number): number => {
       const m = mapOf(map)
       if (!inBounds('proxy_get_header_map_value', kp, kl)) return Status.InvalidMemoryAccess

@@ -10,7 +10,7 @@ import { GlueBase } from './glue-base.js'
 import { Callouts, type CalloutRequest, type CalloutResult } from './http-call.js'
 import type { QueueReceiver } from './queues.js'
 import { proxyImports } from './host-calls.js'
-import { PROXY_BUDGET_ENTRIES } from './spec.js'
+import { PROXY_BUDGET_ENTRIES, Status } from './spec.js'
 import { ProcExit, WASI_MODULE, WASI_UNSTABLE, wasiImports } from './wasi.js'
 import { pluginConfiguration, requestEnds, vmConfiguration } from './callback-args.js'
 
@@ -49,7 +49,12 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   #paused: Paused | undefined
   readonly #calls = new Callouts()
   #tick: NodeJS.Timeout | undefined
+  /** The pool let the instance go: its root context is ending (proxy_on_done, maybe waiting for proxy_done). */
+  #closing = false
+  /** Its root context has ended: nothing calls into it again. */
   #closed = false
+  /** The bound on the wait for proxy_done after a root proxy_on_done that returned false. */
+  #doneTimer: NodeJS.Timeout | undefined
   /** A callback outside the request's own (tick, queue, HTTP answer) is running. */
   #later = false
   /** The context host calls act for: the callback's own, or what proxy_set_effective_context chose. */
@@ -241,21 +246,69 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     paused.resolve(CLIENT_GONE)
   }
 
-  /** Timers stop, HTTP calls are cancelled, queues forget the instance; nothing enters it again. */
+  /**
+   * The root context ends, as when Envoy removes a plugin: on a healthy instance,
+   * `proxy_on_done(root)`; a false from it, with something outstanding that could call the guest
+   * back, waits for `proxy_done` (at most limits.timeoutMs), so a filter can flush what it holds.
+   * Then `proxy_on_delete(root)`, timers stop, HTTP calls are cancelled, queues forget the
+   * instance, and nothing enters it again. A broken instance only gets the last part.
+   */
   close (): void {
+    if (this.#closing) return
+    this.#closing = true
+    const paused = this.#paused
+    this.#paused = undefined
+    paused?.reject(this.error('WAFER_ERR_FILTER_CLOSED', [this.host.filter]))
+    if (this.#rootCallback('proxy_on_done') === 0 && this.healthy && this.#canResume()) {
+      this.#doneTimer = setTimeout(this.#shutdown, this.host.limits.timeoutMs)
+      this.#doneTimer.unref()
+      return
+    }
+    this.#shutdown()
+  }
+
+  /** `proxy_done`: the root context that asked to wait in its proxy_on_done is done. */
+  proxyDone (): Status {
+    if (this.#doneTimer === undefined || this.#closed) return Status.NotFound
+    clearTimeout(this.#doneTimer)
+    this.#doneTimer = undefined
+    // Not from inside the callback that called it (as the cpp-host defers the delete).
+    setImmediate(this.#shutdown)
+    return Status.Ok
+  }
+
+  readonly #shutdown = (): void => {
     if (this.#closed) return
+    if (this.#doneTimer !== undefined) clearTimeout(this.#doneTimer)
+    this.#doneTimer = undefined
+    this.#rootCallback('proxy_on_delete')
     this.#closed = true
     if (this.#tick !== undefined) clearInterval(this.#tick)
     this.#tick = undefined
     this.#calls.cancelAll()
     this.host.queues?.leave(this.queueReceiver)
-    const paused = this.#paused
-    this.#paused = undefined
-    paused?.reject(this.error('WAFER_ERR_FILTER_CLOSED', [this.host.filter]))
+  }
+
+  /** A root-context lifecycle callback on a healthy instance; a throw is logged, not raised. */
+  #rootCallback (name: string): number | undefined {
+    if (!this.healthy || this.#x[name] === undefined) return undefined
+    this.stage = 'async'
+    this.#later = true
+    try {
+      return this.#enter(name, this.rootId)
+    } catch (err) {
+      // Debug only: the instance is going anyway, and some SDKs (the AssemblyScript one) trap
+      // here, not expecting a host to end a root context.
+      this.#fail(err)
+      this.host.logger.debug({ filter: this.host.filter, err }, `filter "${this.host.filter}" failed in ${name} of its root context, as its instance was closed; ignored`)
+      return undefined
+    } finally {
+      this.#reset()
+    }
   }
 
   /** The host call checked `id`: the root context or the request's. */
-  setEffectiveContext (id: number): number {
+  setEffectiveContext (id: number): Status {
     this.#effective = id
     if (this.#later) {
       // In a tick, a queue or an HTTP answer, a paused request is reachable through its context.
@@ -263,7 +316,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
       if (paused !== undefined && id === paused.context) this.#enterStream(paused)
       else this.stage = 'async'
     }
-    return 0
+    return Status.Ok
   }
 
   startCall (request: CalloutRequest, body: Buffer, timeoutMs: number): number | undefined {
