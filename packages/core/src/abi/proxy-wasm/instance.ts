@@ -3,12 +3,14 @@ import type { Exchange } from '../../http/exchange.js'
 import { CONTINUE, type Decision, type LocalResponse } from '../../http/decision.js'
 import { Field, HeaderMap, type Phase } from '../../http/request-context.js'
 import { fuelBudget, isMetered, prepareFuel } from '../../sandbox/budget.js'
-import { PhaseBudget, trapError } from '../phase-budget.js'
+import { trapError } from '../phase-budget.js'
 import type { FilterNeeds, GuestHost, GuestInstance } from '../types.js'
 import type { CalloutAnswer, Stage } from './glue.js'
 import { GlueBase } from './glue-base.js'
 import { Callouts, type CalloutRequest, type CalloutResult } from './http-call.js'
+import { PauseState, type Paused } from './pause.js'
 import type { QueueReceiver } from './queues.js'
+import { Ticker } from './ticks.js'
 import { proxyImports } from './host-calls.js'
 import { PROXY_BUDGET_ENTRIES, Status } from './spec.js'
 import { ProcExit, WASI_MODULE, WASI_UNSTABLE, wasiImports } from './wasi.js'
@@ -17,18 +19,6 @@ import { pluginConfiguration, requestEnds, vmConfiguration } from './callback-ar
 type Entry = (a: number, b: number, c: number, d: number, e: number) => number
 /** Filter actions (`proxy_action_t`, and the SDKs' FilterHeadersStatus): Continue and ContinueAndEndStream go on. */
 const CONTINUE_ACTIONS = new Set([0, 2])
-/** What a paused request whose client went away settles with: nobody reads it (nginx's 499). */
-const CLIENT_GONE: Decision = Object.freeze({ respond: true, response: Object.freeze({ status: 499, headers: {}, body: undefined }) as LocalResponse })
-
-/** A request whose phase returned Pause and waits for a later callback to resume or answer it. */
-interface Paused {
-  readonly ex: Exchange
-  readonly phase: Phase
-  readonly withBody: boolean
-  readonly context: number
-  readonly resolve: (decision: Decision) => void
-  readonly reject: (err: unknown) => void
-}
 
 /**
  * One instance of a Proxy-Wasm module, with its root context (created and configured by `init`)
@@ -44,11 +34,10 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   readonly #fuel: bigint | undefined
   readonly #setFuel: ((budget: bigint) => void) | undefined
   #nextContext = 2
-  /** The deadline (limits.timeoutMs) of a paused phase. */
-  readonly #budget: PhaseBudget
-  #paused: Paused | undefined
+  /** The request held paused, and its deadline (limits.timeoutMs). */
+  readonly #pause: PauseState
   readonly #calls = new Callouts()
-  #tick: NodeJS.Timeout | undefined
+  readonly #ticks = new Ticker(() => { this.#deliver('proxy_on_tick', this.rootId) })
   /** The pool let the instance go: its root context is ending (proxy_on_done, maybe waiting for proxy_done). */
   #closing = false
   /** Its root context has ended: nothing calls into it again. */
@@ -66,11 +55,9 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     queueReady: (token) => { setImmediate(() => { this.#deliver('proxy_on_queue_ready', this.rootId, token) }) }
   }
 
-  readonly #onTick = (): void => { this.#deliver('proxy_on_tick', this.rootId) }
-
   constructor (module: WebAssembly.Module, host: GuestHost) {
     super(host)
-    this.#budget = new PhaseBudget(host.filter, host.limits)
+    this.#pause = new PauseState(host.filter, host.limits)
     let instance: WebAssembly.Instance
     const wasi = wasiImports({
       mem: this.mem,
@@ -180,7 +167,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     const headers = phase === 'request' ? 'proxy_on_request_headers' : 'proxy_on_response_headers'
     const body = phase === 'request' ? 'proxy_on_request_body' : 'proxy_on_response_body'
     if (!this.healthy) throw this.#broke ?? this.error('WAFER_ERR_FILTER_TRAP', [this.host.filter, headers, 'the instance broke earlier'])
-    this.#budget.reset()
+    this.#pause.reset()
     this.call.begin(ex, phase, withBody)
     this.stage = phase
     this.continued = false
@@ -203,7 +190,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
         if (response !== undefined) return { respond: true, response }
       }
       if (CONTINUE_ACTIONS.has(action) || this.continued) return CONTINUE
-      if (this.#canResume()) return this.#pause(ex, phase, withBody, `${name} (action ${action})`)
+      if (this.#canResume()) return this.#pause.hold({ ex, phase, withBody, context: this.contextId }, `${name} (action ${action})`, this.#expired)
       throw this.error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name} (action ${action})`])
     } catch (err) {
       this.#fail(err)
@@ -217,7 +204,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   done (ex: Exchange): void {
     const context = this.contextId
     this.#calls.cancelContext(context)
-    if (this.#paused?.ex === ex) this.#paused = undefined
+    this.#pause.drop(ex)
     if (!this.healthy || context === 0) {
       this.contextId = 0
       return
@@ -240,10 +227,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
 
   /** The client went away while the request waits paused: it settles now, the guest is not entered. */
   abort (ex: Exchange): void {
-    const paused = this.#paused
-    if (paused === undefined || paused.ex !== ex) return
-    this.#paused = undefined
-    paused.resolve(CLIENT_GONE)
+    this.#pause.abort(ex)
   }
 
   /**
@@ -256,9 +240,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   close (): void {
     if (this.#closing) return
     this.#closing = true
-    const paused = this.#paused
-    this.#paused = undefined
-    paused?.reject(this.error('WAFER_ERR_FILTER_CLOSED', [this.host.filter]))
+    if (this.#pause.current !== undefined) this.#pause.fail(this.error('WAFER_ERR_FILTER_CLOSED', [this.host.filter]))
     if (this.#rootCallback('proxy_on_done') === 0 && this.healthy && this.#canResume()) {
       this.#doneTimer = setTimeout(this.#shutdown, this.host.limits.timeoutMs)
       this.#doneTimer.unref()
@@ -283,8 +265,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     this.#doneTimer = undefined
     this.#rootCallback('proxy_on_delete')
     this.#closed = true
-    if (this.#tick !== undefined) clearInterval(this.#tick)
-    this.#tick = undefined
+    this.#ticks.stop()
     this.#calls.cancelAll()
     this.host.queues?.leave(this.queueReceiver)
   }
@@ -312,7 +293,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     this.#effective = id
     if (this.#later) {
       // In a tick, a queue or an HTTP answer, a paused request is reachable through its context.
-      const paused = this.#paused
+      const paused = this.#pause.current
       if (paused !== undefined && id === paused.context) this.#enterStream(paused)
       else this.stage = 'async'
     }
@@ -326,35 +307,22 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
   }
 
   setTickPeriod (ms: number): void {
-    if (this.#tick !== undefined) clearInterval(this.#tick)
-    this.#tick = undefined
-    if (ms === 0 || this.#closed || this.#x.proxy_on_tick === undefined) return
-    this.#tick = setInterval(this.#onTick, ms)
-    this.#tick.unref()
+    // A module without proxy_on_tick gets no timer (nothing would resume a pause on it).
+    this.#ticks.set(this.#closed || this.#x.proxy_on_tick === undefined ? 0 : ms)
   }
 
   /** Whether something outstanding could still call the guest back and resume a paused request. */
   #canResume (): boolean {
-    return this.#calls.size > 0 || this.#tick !== undefined || (this.host.queues?.receives(this.queueReceiver) ?? false)
+    return this.#calls.size > 0 || this.#ticks.active || (this.host.queues?.receives(this.queueReceiver) ?? false)
   }
 
-  /** Holds the request until a later callback resumes or answers it, within limits.timeoutMs. */
-  #pause (ex: Exchange, phase: Phase, withBody: boolean, what: string): Promise<Decision> {
-    let resolve: (d: Decision) => void = () => {}
-    let reject: (err: unknown) => void = () => {}
-    const settled = new Promise<Decision>((yes, no) => { resolve = yes; reject = no })
-    const paused: Paused = { ex, phase, withBody, context: this.contextId, resolve, reject }
-    this.#paused = paused
-    return this.#budget.wait(settled, `a resume after ${what} paused`).then(() => settled, (err: unknown) => {
-      if (this.#paused === paused) {
-        // The deadline: the guest still holds the request as paused, so the instance is discarded
-        // (as a native filter's), and nothing it does later reaches the request.
-        this.#paused = undefined
-        this.healthy = false
-        this.close()
-      }
-      throw err
-    })
+  /**
+   * A paused request reached its deadline: the guest still holds it as paused, so the instance
+   * is discarded (as a native filter's), and nothing it does later reaches the request.
+   */
+  readonly #expired = (): void => {
+    this.healthy = false
+    this.close()
   }
 
   /** The paused request's phase becomes what host calls act on (its headers, bodies, local response). */
@@ -382,7 +350,7 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
    */
   #deliver (name: string, context: number, a = 0, b = 0, c = 0, d = 0): void {
     if (this.#closed || !this.healthy) return
-    const paused = this.#paused
+    const paused = this.#pause.current
     // Only the root context, or the stream context still being served, gets a callback.
     if (context !== this.rootId && context !== this.contextId) return
     this.#later = true
@@ -404,18 +372,15 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
       this.#brokeOutside(failure, name, paused)
       return
     }
-    if (paused === undefined || this.#paused !== paused) return
-    if (response !== undefined || continued || !this.#canResume()) this.#paused = undefined
-    if (response !== undefined) paused.resolve({ respond: true, response })
-    else if (continued) paused.resolve(CONTINUE)
-    else if (!this.#canResume()) paused.reject(this.error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name}, after which nothing can resume the paused request`]))
+    if (paused === undefined || this.#pause.current !== paused) return
+    if (response !== undefined || continued) this.#pause.resume(response)
+    else if (!this.#canResume()) this.#pause.fail(this.error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name}, after which nothing can resume the paused request`]))
   }
 
   #brokeOutside (err: unknown, name: string, paused: Paused | undefined): void {
-    if (paused !== undefined && this.#paused === paused) {
+    if (paused !== undefined && this.#pause.current === paused) {
       // The paused request fails with it (and its failure policy applies); the pool discards the instance after.
-      this.#paused = undefined
-      paused.reject(err)
+      this.#pause.fail(err)
       return
     }
     if (this.healthy) return
