@@ -16,7 +16,7 @@ import { QUEUE_MAX_LENGTH, SharedQueues, type QueueReceiver } from '../src/abi/p
 import { GuestMemory } from '../src/abi/guest-memory.ts'
 import { FilterCall } from '../src/http/request-context.ts'
 import { defaultPoolOptions, InstancePool, type Lease } from '../src/runtime/pool.ts'
-import { captureLogger, fixture, silent, until } from '../../../test/support/index.ts'
+import { captureLogger, fixture, silent, until, type LogLine } from '../../../test/support/index.ts'
 
 type HostFn = (...args: number[]) => number
 
@@ -320,4 +320,23 @@ test('a root context whose proxy_on_done returns false at close is waited for un
   assert.ok(performance.now() - started >= 90, 'the one that never calls proxy_done is deleted at limits.timeoutMs')
   await new Promise((resolve) => setTimeout(resolve, 30))
   assert.deepEqual([said('flush').length, said('late')], [3, ['root_delete']], 'nothing after proxy_on_delete')
+})
+
+test('each tick starts a fresh fuel budget; one that runs out is WAFER_ERR_FILTER_FUEL, logged with the filter name, and the instance is replaced', async (t) => {
+  const { logger, lines } = captureLogger('info')
+  const w = await createWafer({
+    logger,
+    filters: {
+      steady: { module: fixture('proxy-async-hostile'), config: 'l', pool: { min: 1, max: 1 }, limits: { fuel: 1000 } },
+      spin: { module: fixture('proxy-async-hostile'), config: 'z', pool: { min: 1, max: 1 }, limits: { fuel: 1000 } }
+    }
+  })
+  t.after(() => w.close())
+  await until('60 ticks on a budget of 1000 fuel each', () => lines.filter((l) => l.filter === 'steady' && l.msg === 'tick').length >= 60)
+  assert.equal(lines.filter((l) => l.filter === 'steady' && l.level >= 50).length, 0, 'no tick of the steady filter ran out')
+  await until('the spinning tick trapped', () => lines.some((l) => l.filter === 'spin' && l.level === 50))
+  const line = lines.find((l) => l.filter === 'spin' && l.level === 50) as LogLine
+  assert.equal((line.err as { code: string }).code, 'WAFER_ERR_FILTER_FUEL')
+  assert.match((line.err as { message: string }).message, /Filter "spin" ran out of fuel in proxy_on_tick/)
+  await until('replaced', () => (w.filter('spin')?.status().pool.created ?? 0) >= 2)
 })
