@@ -87,7 +87,8 @@ test('Redis stopped or frozen: shared-data calls answer INTERNAL_FAILURE within 
   redis.pause()
   const frozen = await op(url, { 'x-op': 'set', 'x-value': 'frozen' })
   assert.equal(frozen.headers.get('x-status'), INTERNAL_FAILURE)
-  await until('the timeout warning', () => lines.some((l) => l.level === 40 && /Proxy-Wasm shared data in Redis is failing: proxy_set_shared_data: Redis did not answer within 50 ms/.test(l.msg)))
+  await until('the timeout warning', () => lines.some((l) => l.level === 40 && l.reason === 'timeout' &&
+    /Proxy-Wasm shared data in Redis is failing: proxy_set_shared_data: Redis did not answer within 50 ms \(sharedDataTimeoutMs\); the write may still be applied/.test(l.msg)))
   redis.resume()
 
   await redis.stop()

@@ -173,18 +173,21 @@ export class RedisSharedData implements SharedData {
       for (let m = receiveMessageOnPort(this.#port); m !== undefined; m = receiveMessageOnPort(this.#port)) {
         const reply = m.message as WorkerReply
         if (reply.id !== id) continue
-        if ('error' in reply) return this.#fail(op, reply.reason, reply.error)
+        if ('error' in reply) return this.#fail(op, reply.reason, reply.reason === 'timeout' ? this.#timedOut(op) : reply.error)
         return reply
       }
       const left = deadline - performance.now()
-      if (left <= 0) {
-        const what = this.#workerReady ? `Redis did not answer within ${this.#o.timeoutMs} ms (sharedDataTimeoutMs)` : `the shared-data worker has not connected to Redis yet (${this.#o.timeoutMs} ms, sharedDataTimeoutMs)`
-        return this.#fail(op, 'timeout', op === 'proxy_set_shared_data' ? `${what}; the write may still be applied` : what)
-      }
+      if (left <= 0) return this.#fail(op, 'timeout', this.#workerReady ? this.#timedOut(op) : `the shared-data worker has not connected to Redis yet (${this.#o.timeoutMs} ms, sharedDataTimeoutMs)`)
       // Reset before waiting: the worker posts, then sets the flag, so no answer is missed.
       Atomics.wait(this.#signal, 0, 0, left)
       Atomics.store(this.#signal, 0, 0)
     }
+  }
+
+  /** The same words whichever noticed first: this thread's wait, or the worker's command timeout. */
+  #timedOut (op: string): string {
+    const what = `Redis did not answer within ${this.#o.timeoutMs} ms (sharedDataTimeoutMs)`
+    return op === 'proxy_set_shared_data' ? `${what}; the write may still be applied` : what
   }
 
   #fail (op: string, reason: string, message: string): undefined {
