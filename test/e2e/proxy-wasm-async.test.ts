@@ -69,12 +69,13 @@ interface AuthServer {
   seen: Array<{ url: string, headers: IncomingHttpHeaders }>
 }
 
-/** The upstream the callout filter asks: user ann is allowed (200), anyone else denied (403); /hang never answers. */
+/** The upstream the callout filter asks: user ann is allowed (200), anyone else denied (403); /hang never answers; /config is 200 "cfg-v1". */
 async function authServer (t: TestContext): Promise<AuthServer> {
   const seen: AuthServer['seen'] = []
   const server: Server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers })
     if (req.url === '/hang/check?user=ann') return
+    if (req.url === '/config') { res.end('cfg-v1'); return }
     const allowed = req.url === '/check?user=ann'
     res.writeHead(allowed ? 200 : 403, { 'x-auth-by': 'upstream', 'content-type': 'text/plain' })
     res.end(allowed ? 'ok:ann' : 'no')
@@ -106,6 +107,15 @@ const HOSTILE_POINTERS: ReadonlyArray<[string, string]> = [
   ['d', 'proxy_register_shared_queue'], ['e', 'proxy_register_shared_queue'], ['f', 'proxy_resolve_shared_queue'],
   ['g', 'proxy_enqueue_shared_queue'], ['h', 'proxy_dequeue_shared_queue']
 ]
+
+/** `until` for a check that needs a request: polls the async `check` until it is true. */
+async function eventually (what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!await check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
 
 const adapters = [['fastify', fastifyApp], ['express', expressApp]] as const
 
@@ -181,7 +191,22 @@ for (const [adapter, start] of adapters) {
     const resumedAt = Number((await paused.json() as Echo).headers['x-resumed-at-tick'])
     assert.ok(resumedAt >= 1, `resumed by tick ${resumedAt}, which added a request header through the paused context`)
     assert.ok(Number(paused.headers.get('x-ticks')) >= resumedAt)
-    await until('more ticks', async () => Number((await fetch(`${app.url}/echo`)).headers.get('x-ticks')) >= resumedAt + 3)
+    await eventually('more ticks', async () => Number((await fetch(`${app.url}/echo`)).headers.get('x-ticks')) >= resumedAt + 3)
+
+    const response = await fetch(`${app.url}/echo`, { headers: { 'x-wait-tick': 'response' } })
+    assert.equal(response.status, 200)
+    assert.ok(Number(response.headers.get('x-response-resumed-at-tick')) > resumedAt, 'a paused response phase, resumed by continue_response from a tick, with the header the tick added')
+    assert.equal((await response.json() as Echo).url, '/echo')
+  })
+
+  test(`${adapter}: an HTTP call made from the root context (in a tick) is answered on the root context`, async (t) => {
+    const auth = await authServer(t)
+    const app = await run(t, {
+      filters: { auth: { module: fixture('proxy-sdk-callout'), config: 'tick:auth', pool: { min: 1, max: 1 }, proxyWasm: { upstreams: { auth: auth.url } } } },
+      routes: [{ path: '/echo', chain: ['auth'] }]
+    })
+    await eventually('the root context fetched', async () => (await fetch(`${app.url}/echo`, { headers: { 'x-user': 'ann' } })).headers.get('x-root-fetch') === 'cfg-v1 on 1')
+    assert.equal(auth.seen.filter((s) => s.url === '/config').length, 1, JSON.stringify(auth.seen.map((s) => s.url)))
   })
 
   test(`${adapter}: a queue between two filters: one enqueues in its request phase, the other's root context gets proxy_on_queue_ready and dequeues; a request paused for the queue resumes with the message`, async (t) => {
@@ -194,7 +219,7 @@ for (const [adapter, start] of adapters) {
     })
     const sent = await fetch(`${app.url}/send`, { headers: { 'x-event': 'e1' } })
     assert.equal((await sent.json() as Echo).headers['x-enqueued'], '0/0', 'resolved and enqueued: OK, OK')
-    await until('the receiver dequeued e1', async () => (await fetch(`${app.url}/recv`)).headers.get('x-received') === '1 e1')
+    await eventually('the receiver dequeued e1', async () => (await fetch(`${app.url}/recv`)).headers.get('x-received') === '1 e1')
 
     const waiting = fetch(`${app.url}/recv`, { headers: { 'x-wait-queue': 'yes' } })
     await until('the receiving request is paused', () => app.runtime.filter('receiver')?.status().pool.busy === 1)
@@ -315,4 +340,35 @@ test('gateway: an HTTP callout grants or denies a proxied request', async (t) =>
   const denied = await fetch(`http://127.0.0.1:${port}/api/x`, { headers: { 'x-user': 'eve' } })
   assert.equal(denied.status, 403)
   assert.equal(await denied.text(), 'denied: no')
+})
+
+test('gateway: a request paused until a tick is resumed and proxied; a queue between two filters', async (t) => {
+  const upstream = createServer((req, res) => { res.end(JSON.stringify({ url: req.url, tick: req.headers['x-resumed-at-tick'], queued: req.headers['x-queued'] })) })
+  upstream.listen(0, '127.0.0.1')
+  await once(upstream, 'listening')
+  t.after(() => { upstream.closeAllConnections(); upstream.close() })
+  const to = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+  const { port } = await startGateway(t, {
+    filters: {
+      ticks: { module: fixture('proxy-sdk-ticks'), config: '10' },
+      sender: { module: fixture('proxy-sdk-queue'), config: 'sender' },
+      receiver: { module: fixture('proxy-sdk-queue'), config: 'receiver', pool: { min: 1, max: 1 } }
+    },
+    routes: [
+      { match: { path: '/tick/' }, chain: ['ticks'], upstream: to },
+      { match: { path: '/send/' }, chain: ['sender'], upstream: to },
+      { match: { path: '/recv/' }, chain: ['receiver'], upstream: to }
+    ]
+  })
+  const res = await fetch(`http://127.0.0.1:${port}/tick/x`, { headers: { 'x-wait-tick': 'yes' } })
+  assert.equal(res.status, 200)
+  const body = await res.json() as { url: string, tick: string }
+  assert.equal(body.url, '/tick/x')
+  assert.ok(Number(body.tick) >= 1)
+  const waiting = fetch(`http://127.0.0.1:${port}/recv/x`, { headers: { 'x-wait-queue': 'yes' } })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  await fetch(`http://127.0.0.1:${port}/send/x`, { headers: { 'x-event': 'hello' } })
+  const resumed = await waiting
+  assert.equal((await resumed.json() as { queued: string }).queued, 'hello')
+  assert.equal(resumed.headers.get('x-received'), '1 hello')
 })
