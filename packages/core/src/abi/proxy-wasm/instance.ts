@@ -212,7 +212,8 @@ export class ProxyWasmInstance extends GlueBase implements GuestInstance {
     this.call.begin(ex, 'response', false)
     this.stage = 'log'
     try {
-      // A false from proxy_on_done asks the host to wait for proxy_done; Wafer ends the context now.
+      // A request's proxy_on_done result is not used (Envoy does not wait for a stream context
+      // either); only a root context's false waits for proxy_done (close).
       for (const name of ['proxy_on_done', 'proxy_on_log', 'proxy_on_delete']) {
         this.#optional(name, context)
       }
