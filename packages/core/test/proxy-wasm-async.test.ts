@@ -94,7 +94,8 @@ function harness (o: { upstreams?: Record<string, string>, vmId?: string, queues
   return { calls: asyncImports(glue) as unknown as Record<string, HostFn>, mem, faults, started, ticks, put, u32: (at) => mem.view().readUInt32LE(at) }
 }
 
-const HEADERS = [[':method', 'POST'], [':path', '/v1/check?x=1'], [':authority', 'auth.local'], ['x-a', '1'], ['x-a', '2'], [':scheme', 'https']] as const
+const HEADERS = [[':method', 'POST'], [':path', '/v1/check?x=1'], [':authority', 'auth.local'], ['x-a', '1'], ['x-a', '2'], [':scheme', 'https'],
+  ['Host', 'other'], ['transfer-encoding', 'chunked'], ['Connection', 'close'], ['content-length', '99']] as const
 
 /** proxy_http_call with the upstream name at 0, headers at 100, body at 1000, token written at 2000. */
 function httpCall (h: Harness, upstream: string, headers: ReadonlyArray<readonly [string, string]>, timeout = 500, body = ''): number {
@@ -111,7 +112,7 @@ test('proxy_http_call: a named upstream and the pseudo-headers make the request;
   const { request, body, timeoutMs } = h.started[0] as Harness['started'][number]
   assert.equal(request.url.href, 'http://127.0.0.1:9/prefix/v1/check?x=1', 'the base URL\'s path prefixes :path')
   assert.deepEqual([request.method, request.upstream, body, timeoutMs], ['POST', 'auth', 'payload', 500])
-  assert.deepEqual(request.headers, { 'x-a': ['1', '2'], host: 'auth.local' }, ':authority is the Host; other pseudo-headers dropped; repeats kept')
+  assert.deepEqual(request.headers, { 'x-a': ['1', '2'], host: 'auth.local' }, ':authority is the Host; other pseudo-headers and connection-level headers dropped; repeats kept')
   assert.equal(httpCall(h, 'auth', HEADERS, 0), 0)
   assert.equal(httpCall(h, 'auth', HEADERS, 60_000), 0)
   assert.deepEqual(h.started.slice(1).map((s) => s.timeoutMs), [1000, 1000], '0 and a longer timeout are limits.timeoutMs')

@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { fieldValueProblem, isToken } from '../../http/field-syntax.js'
 import type { Pair } from './pairs.js'
@@ -8,6 +8,9 @@ import type { Pair } from './pairs.js'
  * filter's `proxyWasm.upstreams`, with Node's own HTTP client. The answer, or the reason there
  * is none, comes back as a `CalloutResult`; the promise never rejects.
  */
+
+/** Connection-level headers: the HTTP client frames the request itself, so a guest's are dropped. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length', 'host'])
 
 /** Most calls one instance may have outstanding at once; more get INTERNAL_FAILURE. */
 export const MAX_OUTSTANDING_CALLS = 32
@@ -33,8 +36,9 @@ export interface Callout {
 
 /**
  * Checks a call's headers as Envoy takes them: `:method`, `:path` and `:authority` are required
- * (`:authority` becomes `Host`), other pseudo-headers are dropped, names must be tokens and
- * values field values. Returns the request, or what is wrong with it.
+ * (`:authority` becomes `Host`), other pseudo-headers and connection-level headers (framing,
+ * `Host`, `Content-Length`) are dropped, names must be tokens and values field values. Returns
+ * the request, or what is wrong with it.
  */
 export function calloutRequest (upstream: string, base: URL, pairs: readonly Pair[]): CalloutRequest | string {
   let method: string | undefined
@@ -46,7 +50,7 @@ export function calloutRequest (upstream: string, base: URL, pairs: readonly Pai
     if (name === ':method') method = value
     else if (name === ':path') path = value
     else if (name === ':authority') authority = value
-    else if (name.startsWith(':')) continue
+    else if (name.startsWith(':') || HOP_BY_HOP.has(name)) continue
     else if (!isToken(name)) return `header name ${JSON.stringify(n)} is not an HTTP token`
     else if (fieldValueProblem(value) !== undefined) return `the value of ${name} is not a valid field value`
     else {
@@ -76,48 +80,43 @@ export function calloutRequest (upstream: string, base: URL, pairs: readonly Pai
 export function sendCallout (req: CalloutRequest, body: Buffer, timeoutMs: number, maxBytes: number): Callout {
   let settle: (r: CalloutResult) => void = () => {}
   const result = new Promise<CalloutResult>((resolve) => { settle = resolve })
+  let outgoing: ClientRequest | undefined
   let done = false
   const finish = (r: CalloutResult): void => {
     if (done) return
     done = true
     clearTimeout(timer)
     settle(r)
+    if (!r.ok) outgoing?.destroy()
   }
-  const send = req.url.protocol === 'https:' ? httpsRequest : httpRequest
-  const outgoing = send(req.url, { method: req.method, headers: { ...req.headers, 'content-length': body.length } }, (res: IncomingMessage) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > maxBytes) {
-        outgoing.destroy()
-        finish({ ok: false, reason: `its response body is over ${maxBytes} bytes (limits.maxOutputBytes)` })
-        return
-      }
-      chunks.push(chunk)
-    })
-    res.on('end', () => {
-      const headers: Pair[] = [[':status', String(res.statusCode ?? 0)]]
-      const raw = res.rawHeaders
-      for (let i = 0; i + 1 < raw.length; i += 2) headers.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string])
-      finish({ ok: true, headers, body: Buffer.concat(chunks, size) })
-    })
-    res.on('error', (err) => { finish({ ok: false, reason: err.message }) })
-  })
-  const timer = setTimeout(() => {
-    finish({ ok: false, reason: `no response within ${timeoutMs} ms (timeout)` })
-    outgoing.destroy()
-  }, timeoutMs)
+  const timer = setTimeout(() => { finish({ ok: false, reason: `no response within ${timeoutMs} ms (timeout)` }) }, timeoutMs)
   timer.unref()
-  outgoing.on('error', (err) => { finish({ ok: false, reason: err.message }) })
-  outgoing.end(body)
-  return {
-    result,
-    cancel: () => {
-      finish({ ok: false, reason: 'cancelled' })
-      outgoing.destroy()
-    }
+  const send = req.url.protocol === 'https:' ? httpsRequest : httpRequest
+  try {
+    outgoing = send(req.url, { method: req.method, headers: { ...req.headers, 'content-length': body.length } }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length
+        if (size > maxBytes) finish({ ok: false, reason: `its response body is over ${maxBytes} bytes (limits.maxOutputBytes)` })
+        else chunks.push(chunk)
+      })
+      res.on('end', () => {
+        const headers: Pair[] = [[':status', String(res.statusCode ?? 0)]]
+        const raw = res.rawHeaders
+        for (let i = 0; i + 1 < raw.length; i += 2) headers.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string])
+        finish({ ok: true, headers, body: Buffer.concat(chunks, size) })
+      })
+      res.on('error', (err) => { finish({ ok: false, reason: err.message }) })
+    })
+    outgoing.on('error', (err) => { finish({ ok: false, reason: err.message }) })
+    outgoing.end(body)
+  } catch (err) {
+    // What the client refuses before sending (it checks what calloutRequest already checked):
+    // a failed call, never a throw into the guest.
+    finish({ ok: false, reason: err instanceof Error ? err.message : String(err) })
   }
+  return { result, cancel: () => { finish({ ok: false, reason: 'cancelled' }) } }
 }
 
 /** An HTTP call on its way: the context its answer goes to, and how to cancel it. */
