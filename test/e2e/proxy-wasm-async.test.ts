@@ -348,7 +348,7 @@ test('gateway: a request paused until a tick is resumed and proxied; a queue bet
   await once(upstream, 'listening')
   t.after(() => { upstream.closeAllConnections(); upstream.close() })
   const to = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
-  const { port } = await startGateway(t, {
+  const { port, gateway } = await startGateway(t, {
     filters: {
       ticks: { module: fixture('proxy-sdk-ticks'), config: '10' },
       sender: { module: fixture('proxy-sdk-queue'), config: 'sender' },
@@ -366,7 +366,7 @@ test('gateway: a request paused until a tick is resumed and proxied; a queue bet
   assert.equal(body.url, '/tick/x')
   assert.ok(Number(body.tick) >= 1)
   const waiting = fetch(`http://127.0.0.1:${port}/recv/x`, { headers: { 'x-wait-queue': 'yes' } })
-  await new Promise((resolve) => setTimeout(resolve, 50))
+  await until('the receiving request is paused', () => gateway.app.wafer.filter('receiver')?.status().pool.busy === 1)
   await fetch(`http://127.0.0.1:${port}/send/x`, { headers: { 'x-event': 'hello' } })
   const resumed = await waiting
   assert.equal((await resumed.json() as { queued: string }).queued, 'hello')
