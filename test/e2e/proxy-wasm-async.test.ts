@@ -137,7 +137,7 @@ for (const [adapter, start] of adapters) {
     const echo = await granted.json() as Echo
     assert.deepEqual([echo.headers['x-auth'], echo.headers['x-auth-by']], ['ok:ann', 'upstream'], 'the answer\'s body and headers, added by the callback')
     const [context, own] = (granted.headers.get('x-callout-context') ?? '').split('/')
-    assert.ok(context !== '0' && context === own, `the answer came to the context that made the call: ${context}/${own}`)
+    assert.ok(context !== '0' && context === own, `the SDK called back the context object that made the call: ${context}/${own}`)
     assert.equal(auth.seen[0]?.url, '/check?user=ann')
     assert.deepEqual([auth.seen[0]?.headers.host, auth.seen[0]?.headers['x-from']], ['auth.local', 'wafer'], ':authority is the Host; other headers as given')
 
@@ -148,6 +148,22 @@ for (const [adapter, start] of adapters) {
     assert.equal(auth.seen.length, 2)
     const pool = app.runtime.filter('auth')?.status().pool
     assert.equal(pool?.busy, 0, 'the instance went back to the pool after each request')
+  })
+
+  test(`${adapter}: proxy_on_http_call_response gets the context id of the request that made the call, and its token`, async (t) => {
+    const auth = await authServer(t)
+    const { logger, lines } = captureLogger('info')
+    const app = await run(t, {
+      filters: { k: { module: fixture('proxy-async-hostile'), config: 'k', pool: { min: 1, max: 1 }, proxyWasm: { upstreams: { up: auth.url } } } },
+      routes: [{ path: '/k', chain: ['k'] }],
+      logger
+    })
+    for (const expected of ['answer context 2 token 1', 'answer context 3 token 2']) {
+      const res = await fetch(`${app.url}/k`)
+      assert.equal(res.status, 200, 'continued from the answer')
+      assert.ok(lines.some((l) => l.filter === 'k' && l.msg === expected), `${expected}: ${JSON.stringify(lines.filter((l) => l.filter === 'k').map((l) => l.msg))}`)
+    }
+    assert.deepEqual([auth.seen[0]?.url, auth.seen[0]?.headers.host], ['/k', 'a.local'])
   })
 
   test(`${adapter}: a callout that gets no answer (timeout, refused) calls back with no headers and no body, logged with the filter's name; an unknown upstream is BAD_ARGUMENT`, async (t) => {
