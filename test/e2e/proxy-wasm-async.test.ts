@@ -67,14 +67,20 @@ async function expressApp (o: Options): Promise<App> {
 interface AuthServer {
   url: string
   seen: Array<{ url: string, headers: IncomingHttpHeaders }>
+  /** Requests to /hang whose connection the caller closed. */
+  hungUp: number
 }
 
 /** The upstream the callout filter asks: user ann is allowed (200), anyone else denied (403); /hang never answers; /config is 200 "cfg-v1". */
 async function authServer (t: TestContext): Promise<AuthServer> {
   const seen: AuthServer['seen'] = []
+  const auth = { url: '', seen, hungUp: 0 }
   const server: Server = createServer((req, res) => {
     seen.push({ url: req.url ?? '', headers: req.headers })
-    if (req.url === '/hang/check?user=ann') return
+    if (req.url === '/hang/check?user=ann') {
+      res.on('close', () => { auth.hungUp++ })
+      return
+    }
     if (req.url === '/config') { res.end('cfg-v1'); return }
     const allowed = req.url === '/check?user=ann'
     res.writeHead(allowed ? 200 : 403, { 'x-auth-by': 'upstream', 'content-type': 'text/plain' })
@@ -83,7 +89,8 @@ async function authServer (t: TestContext): Promise<AuthServer> {
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   t.after(() => { server.closeAllConnections(); server.close() })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+  auth.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return auth
 }
 
 /** A port nothing listens on: a callout there is refused. */
@@ -291,6 +298,26 @@ for (const [adapter, start] of adapters) {
     const status = app.runtime.filter('wait')?.status()
     assert.deepEqual([status?.pool.discarded, status?.failures], [0, 0], 'healthy, and not a failure of the filter')
     assert.equal(lines.filter((l) => l.level >= 50).length, 0, `no error logged: ${JSON.stringify(lines.filter((l) => l.level >= 50))}`)
+  })
+
+  test(`${adapter}: a request whose client goes away while it waits for an HTTP call cancels the call; its answer never reaches the guest`, async (t) => {
+    const auth = await authServer(t)
+    const { logger, lines } = captureLogger('info')
+    const app = await run(t, {
+      filters: { slow: { module: fixture('proxy-sdk-callout'), pool: { min: 1, max: 1 }, proxyWasm: { upstreams: { auth: `${auth.url}/hang` } } } },
+      routes: [{ path: '/slow', chain: ['slow'] }],
+      logger
+    })
+    const controller = new AbortController()
+    const request = fetch(`${app.url}/slow`, { headers: { 'x-user': 'ann', 'x-timeout': '10000' }, signal: controller.signal }).catch((err: unknown) => err)
+    await until('the call reached the upstream', () => auth.seen.length === 1)
+    controller.abort()
+    await request
+    await until('the call was cancelled: the upstream saw its connection close', () => auth.hungUp === 1, 3000)
+    await until('the instance is back in the pool', () => app.runtime.filter('slow')?.status().pool.busy === 0)
+    const ok = await fetch(`${app.url}/slow`, { headers: { 'x-user': 'ann', 'x-timeout': '50' } })
+    assert.equal(ok.status, 504, 'the next request on the same instance gets its own answer')
+    assert.equal(lines.filter((l) => l.filter === 'slow' && l.level >= 50).length, 0)
   })
 
   test(`${adapter}: a trap in proxy_on_tick is logged with the filter's name and code; the instance is discarded and replaced while requests keep working`, async (t) => {
