@@ -21,8 +21,6 @@ export abstract class DeferredGlue extends GlueBase implements GuestInstance {
   healthy = true
   /** The request held paused, and its deadline (limits.timeoutMs). */
   protected readonly pause: PauseState
-  /** The context host calls act for: the callback's own, or what proxy_set_effective_context chose. */
-  protected effective = 0
   /** Why the instance broke outside a callback of the request it serves (a trap in a tick). */
   protected broke: WaferError | undefined
   callout: CalloutAnswer | undefined
@@ -90,7 +88,6 @@ export abstract class DeferredGlue extends GlueBase implements GuestInstance {
 
   /** The host call checked `id`: the root context or the request's. */
   setEffectiveContext (id: number): Status {
-    this.effective = id
     if (this.#later) {
       // In a tick, a queue or an HTTP answer, a paused request is reachable through its context.
       const paused = this.pause.current
@@ -100,10 +97,14 @@ export abstract class DeferredGlue extends GlueBase implements GuestInstance {
     return Status.Ok
   }
 
+  /**
+   * An HTTP call is the root context's whatever context makes it (the cpp-host's http_call
+   * works on `root_context()`): its answer comes to the root context, which makes the request's
+   * context effective to act on it, and it outlives the request.
+   */
   startCall (request: CalloutRequest, body: Buffer, timeoutMs: number): number | undefined {
     if (this.#closed) return undefined
-    const context = this.effective === 0 ? this.rootId : this.effective
-    return this.#calls.start(context, request, body, timeoutMs, this.host.limits.maxOutputBytes, this.#answer)
+    return this.#calls.start(request, body, timeoutMs, this.host.limits.maxOutputBytes, this.#answer)
   }
 
   setTickPeriod (ms: number): void {
@@ -116,9 +117,8 @@ export abstract class DeferredGlue extends GlueBase implements GuestInstance {
     return this.#calls.size > 0 || this.#ticks.active || (this.host.queues?.receives(this.queueReceiver) ?? false)
   }
 
-  /** The request's stream context ends: its HTTP calls are cancelled (as in Envoy), nothing holds it. */
-  protected endStream (context: number, ex: Exchange): void {
-    this.#calls.cancelContext(context)
+  /** The request's stream context ends: nothing holds it paused any more. */
+  protected endStream (ex: Exchange): void {
     this.pause.drop(ex)
   }
 
@@ -189,7 +189,7 @@ export abstract class DeferredGlue extends GlueBase implements GuestInstance {
       this.host.logger.warn({ filter: this.host.filter, err }, err.message)
     }
     this.callout = result.ok ? { headers: result.headers, serialized: undefined, body: result.body } : undefined
-    this.#deliver('proxy_on_http_call_response', pending.context, token, result.ok ? result.headers.length : 0, result.ok ? result.body.length : 0, 0)
+    this.#deliver('proxy_on_http_call_response', this.rootId, token, result.ok ? result.headers.length : 0, result.ok ? result.body.length : 0, 0)
   }
 
   /**

@@ -58,7 +58,7 @@ export interface Glue {
   setEffectiveContext: (id: number) => Status
   /** The answer `proxy_on_http_call_response` is reading, or undefined outside it. */
   readonly callout: CalloutAnswer | undefined
-  /** Starts an HTTP call for the effective context; its token, or undefined when too many are outstanding. */
+  /** Starts an HTTP call of the root context; its token, or undefined when too many are outstanding. */
   startCall: (request: CalloutRequest, body: Buffer, timeoutMs: number) => number | undefined
   /** `proxy_set_tick_period_milliseconds` on the instance's root context; 0 stops the ticks. */
   setTickPeriod: (ms: number) => void

@@ -119,17 +119,18 @@ export function sendCallout (req: CalloutRequest, body: Buffer, timeoutMs: numbe
   return { result, cancel: () => { finish({ ok: false, reason: 'cancelled' }) } }
 }
 
-/** An HTTP call on its way: the context its answer goes to, and how to cancel it. */
+/** An HTTP call on its way, and how to cancel it. */
 export interface PendingCall {
-  readonly context: number
   /** `"name" (origin)`, for the log line of a failed call. */
   readonly upstream: string
   readonly callout: Callout
 }
 
 /**
- * The HTTP calls one instance has outstanding, by token (at most MAX_OUTSTANDING_CALLS). The
- * instance takes each answer off with `take` before it calls the guest back.
+ * The HTTP calls one instance has outstanding, by token (at most MAX_OUTSTANDING_CALLS). They
+ * belong to its root context, as in the cpp-host: they outlive the request that made them and
+ * end with the instance. The instance takes each answer off with `take` before it calls the
+ * guest back.
  */
 export class Callouts {
   readonly #pending = new Map<number, PendingCall>()
@@ -140,13 +141,13 @@ export class Callouts {
   }
 
   /** Sends the call; its token, or undefined when too many are outstanding. `answered` gets the token and the result. */
-  start (context: number, request: CalloutRequest, body: Buffer, timeoutMs: number, maxBytes: number,
+  start (request: CalloutRequest, body: Buffer, timeoutMs: number, maxBytes: number,
     answered: (token: number, result: CalloutResult) => void): number | undefined {
     if (this.#pending.size >= MAX_OUTSTANDING_CALLS) return undefined
     const token = this.#next
     this.#next = token >= 0x7fffffff ? 1 : token + 1
     const callout = sendCallout(request, body, timeoutMs, maxBytes)
-    this.#pending.set(token, { context, upstream: `"${request.upstream}" (${request.url.origin})`, callout })
+    this.#pending.set(token, { upstream: `"${request.upstream}" (${request.url.origin})`, callout })
     void callout.result.then((r) => { answered(token, r) })
     return token
   }
@@ -156,15 +157,6 @@ export class Callouts {
     const pending = this.#pending.get(token)
     if (pending !== undefined) this.#pending.delete(token)
     return pending
-  }
-
-  /** Cancels the calls of a context that ended: their answers never reach the guest (as in Envoy). */
-  cancelContext (context: number): void {
-    for (const [token, pending] of this.#pending) {
-      if (pending.context !== context) continue
-      this.#pending.delete(token)
-      pending.callout.cancel()
-    }
   }
 
   cancelAll (): void {

@@ -179,7 +179,7 @@ export class ProxyWasmInstance extends DeferredGlue {
   /** The stream context ends; on an instance that broke, only the host's side of it. */
   done (ex: Exchange): void {
     const context = this.contextId
-    this.endStream(context, ex)
+    this.endStream(ex)
     if (!this.healthy || context === 0) {
       this.contextId = 0
       return
@@ -214,8 +214,6 @@ export class ProxyWasmInstance extends DeferredGlue {
   protected enter (name: string, a = 0, b = 0, c = 0, d = 0, e = 0): number {
     const fn = this.#x[name] as Entry
     this.entry = name
-    // Every callback's first argument is the context it is for (0 for _initialize and the like).
-    this.effective = a
     if (this.#setFuel !== undefined && PROXY_BUDGET_ENTRIES.includes(name)) this.#setFuel(this.#fuel as bigint)
     let result: number
     try {
