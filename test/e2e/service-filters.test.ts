@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { Gateway } from '../../packages/gateway/src/index.ts'
-import { captureLogger, fixture, type LogLine } from '../support/index.ts'
+import { captureLogger, fixture, until, type LogLine } from '../support/index.ts'
 import { adapters, runApp, type Echo } from '../support/adapter-apps.ts'
 import { recordingUpstream } from '../support/proxy-harness.ts'
 
 const STARTED = 'service root context started'
 const started = (lines: LogLine[]): number => lines.filter((l) => l.filter === 'svc' && l.msg === STARTED).length
+const DONE = 'service root context done'
+const ended = (lines: LogLine[]): number => lines.filter((l) => l.filter === 'svc' && l.msg === DONE).length
 
 const filters = () => ({
   svc: { module: fixture('proxy-service-start'), capabilities: ['log' as const] },
@@ -48,6 +50,7 @@ for (const [adapter, make] of adapters) {
     assert.deepEqual(kept.loaded, ['tag'])
     assert.equal(app.runtime.filter('svc'), old, 'the same filter, its root context alive')
     assert.equal(started(app.lines), 1)
+    assert.equal(ended(app.lines), 0, 'its root context was not ended')
     assert.ok(app.lines.some((l) => l.msg === 'service filters (in no chain, kept running): svc'), 'the reload names the service filters')
     assert.equal((await (await fetch(`${app.url}/x`)).json() as Echo).headers['x-config'], 'retagged')
 
@@ -56,6 +59,8 @@ for (const [adapter, make] of adapters) {
     assert.deepEqual(report.removed, ['svc'])
     assert.equal(old?.state, 'closed', 'the dropped service filter was closed')
     assert.equal(old?.status().pool.size, 0, 'its instance was let go')
+    await until('the root context to end', () => ended(app.lines) === 1)
+    assert.equal(ended(app.lines), 1, 'its root context was ended (proxy_on_done on the root context)')
     assert.deepEqual(app.runtime.status().services, [])
     assert.equal((await fetch(`${app.url}/y`)).status, 200, 'the chain still serves')
   })
@@ -99,6 +104,7 @@ test('gateway: a filter in no route is logged and listed by the admin status as 
   assert.equal(report.outcome, 'applied')
   assert.deepEqual(report.removed, ['svc'])
   assert.equal(old?.state, 'closed')
+  await until('the root context to end', () => ended(lines) === 1)
   const after = await (await fetch(`${adminUrl as string}/_wafer/status`)).json() as { services: string[] }
   assert.deepEqual(after.services, [])
 })
