@@ -56,8 +56,8 @@ test('through the runtime: an open breaker answers by the failure policy without
   const created = w.filter('closed')?.status().pool.created
   const refused = await run(['closed'])
   assert.ok(refused.respond)
-  assert.equal(refused.response.status, 503)
-  assert.deepEqual(JSON.parse(refused.response.body as string).reason, 'circuit-open')
+  assert.equal(refused.response?.status, 503)
+  assert.deepEqual(JSON.parse(refused.response?.body as string).reason, 'circuit-open')
   const status = w.filter('closed')?.status()
   assert.equal(status?.pool.created, created, 'the guest was not called')
   assert.deepEqual(status?.failuresByReason, { trap: 3, 'circuit-open': 1 })

@@ -40,7 +40,7 @@ test('a respond stops the request phase; only the filters before it see the resp
   const chain = w.compose(['a', 'b', 'deny', 'c'])
   const ex = exchange()
   const d = chain.runRequest(ex)
-  assert.ok(!(d instanceof Promise) && d.respond && d.response.status === 403)
+  assert.ok(!(d instanceof Promise) && d.respond && d.response?.status === 403)
   assert.equal(ex.headers['x-order'], 'A,B', 'c never ran')
   assert.equal(ex.reached, 2)
   ex.response = { status: 403, headers: {}, body: undefined, changed: false, bodyChanged: false }

@@ -78,8 +78,8 @@ for (const [name, code, message] of faults) {
     const ex = exchange(logger)
     const d = chain.runRequest(ex)
     assert.ok(!(d instanceof Promise) && d.respond)
-    assert.equal(d.response.status, 503)
-    assert.deepEqual(JSON.parse(d.response.body as string), {
+    assert.equal(d.response?.status, 503)
+    assert.deepEqual(JSON.parse(d.response?.body as string), {
       statusCode: 503, code, error: 'Service Unavailable', message: 'Filter "f" failed', filter: 'f', reason: code === 'WAFER_ERR_FILTER_TRAP' ? 'trap' : 'abi'
     })
     const line = lines.find((l) => l.level === 50)
@@ -140,7 +140,7 @@ test('a failing store fails the filter with WAFER_ERR_STATE and keeps the instan
   const w = await one('kv-incr', { store: failing, logger })
   const d = await w.compose(['f']).runRequest(exchange(logger))
   assert.ok(d.respond)
-  assert.equal(JSON.parse(d.response.body as string).code, 'WAFER_ERR_STATE')
+  assert.equal(JSON.parse(d.response?.body as string).code, 'WAFER_ERR_STATE')
   assert.match((lines.find((l) => l.level === 50)?.err as { message: string }).message, /kv_incr failed for filter "f": connection refused/)
   assert.equal(w.filter('f')?.status().pool.discarded, 0)
   await w.close()
@@ -164,6 +164,6 @@ test('a closed filter refuses requests with WAFER_ERR_FILTER_CLOSED', async () =
   await w.close()
   const d = chain.runRequest(exchange())
   assert.ok(!(d instanceof Promise) && d.respond)
-  assert.equal(d.response.status, 503)
-  assert.equal(JSON.parse(d.response.body as string).code, 'WAFER_ERR_FILTER_CLOSED')
+  assert.equal(d.response?.status, 503)
+  assert.equal(JSON.parse(d.response?.body as string).code, 'WAFER_ERR_FILTER_CLOSED')
 })

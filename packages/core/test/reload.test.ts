@@ -68,7 +68,7 @@ test('after drainTimeoutMs the old version is closed anyway, with a warning', as
   const ex = exchange()
   const d = stuck.chain('main').runRequest(ex)
   assert.ok(!(d instanceof Promise) && d.respond, 'a straggler fails cleanly')
-  assert.equal(JSON.parse(d.response.body as string).code, 'WAFER_ERR_FILTER_CLOSED')
+  assert.equal(JSON.parse(d.response?.body as string).code, 'WAFER_ERR_FILTER_CLOSED')
   stuck.leave()
   await w.close()
 })

@@ -26,6 +26,7 @@ function recordingIO (body?: Buffer): RequestIO<Run> {
   return {
     addResponseHeaders: (run, headers) => { run.calls.push(`add ${JSON.stringify(headers)}`) },
     sendLocal: (run, response) => { run.calls.push(`local ${response.status}`) },
+    reset: (run) => { run.calls.push('reset') },
     syncUrl: (run) => { run.calls.push(`sync ${run.url}`); return !run.refuseSync },
     headDone: (run, driver) => { run.calls.push('head'); driver.body(run) },
     readBody: (run, driver) => { run.calls.push('read'); run.read = true; driver.withBody(run, body ?? Buffer.alloc(0)) },
@@ -100,7 +101,8 @@ test('the response phase: the reply read and changed through the adapter\'s acce
       setStatus: (_run, status) => { events.push(`status ${status}`) }
     },
     responded: (run) => { events.push(`responded ${String(run.response?.changed)}`) },
-    responseFailed: (_run, err) => { events.push(`failed ${(err as Error).message}`) }
+    responseFailed: (_run, err) => { events.push(`failed ${(err as Error).message}`) },
+    closed: () => { events.push('closed') }
   }
   const hold = new RequestHold(w)
   const run = new Run(init(), hold.generation.chain(['stamp']), hold)

@@ -12,8 +12,8 @@ async function failsWith (options: FilterOptions, code: string, message: RegExp,
   const w = await createWafer({ logger, filters: { f: options, ok: { module: fixture('variant-a'), limits: options.limits } } })
   const d = await w.compose(['f']).runRequest(exchange(logger))
   assert.ok(d.respond, 'the hostile call is answered, not hung')
-  assert.equal(d.response.status, 503)
-  assert.deepEqual(JSON.parse(d.response.body as string), { statusCode: 503, code, error: 'Service Unavailable', message: 'Filter "f" failed', filter: 'f', reason })
+  assert.equal(d.response?.status, 503)
+  assert.deepEqual(JSON.parse(d.response?.body as string), { statusCode: 503, code, error: 'Service Unavailable', message: 'Filter "f" failed', filter: 'f', reason })
   const line = lines.find((l) => l.level === 50 && l.filter === 'f')
   assert.match((line?.err as { message: string } | undefined)?.message ?? '', message)
   assert.equal(w.filter('f')?.status().pool.discarded, 1, 'the instance is discarded and replaced')
@@ -32,7 +32,7 @@ test('unbounded recursion is stopped (fuel or stack, whichever comes first)', as
   const w = await createWafer({ logger, filters: { f: { module: fixture('hostile-recursion'), limits: { fuel: 1_000_000 } } } })
   const d = await w.compose(['f']).runRequest(exchange(logger))
   assert.ok(d.respond)
-  assert.match(JSON.parse(d.response.body as string).code, /^WAFER_ERR_FILTER_(FUEL|TRAP)$/)
+  assert.match(JSON.parse(d.response?.body as string).code, /^WAFER_ERR_FILTER_(FUEL|TRAP)$/)
   await w.close()
 })
 
@@ -50,7 +50,7 @@ test('a store operation that never completes: WAFER_ERR_FILTER_DEADLINE after li
   const w = await createWafer({ logger, store: hang, filters: { f: { module: fixture('kv-incr'), limits: { timeoutMs: 50 } } } })
   const d = await w.compose(['f']).runRequest(exchange(logger))
   assert.ok(d.respond)
-  assert.equal(JSON.parse(d.response.body as string).code, 'WAFER_ERR_FILTER_DEADLINE')
+  assert.equal(JSON.parse(d.response?.body as string).code, 'WAFER_ERR_FILTER_DEADLINE')
   assert.match((lines.find((l) => l.level === 50)?.err as { message: string }).message, /did not finish its phase within 50 ms of its first wait; it was waiting for kv_incr/)
   await w.close()
 })
@@ -94,7 +94,7 @@ test('metered example filters behave as before', async () => {
   assert.equal((await chain.runRequest(first)).respond, false)
   assert.match(String(first.headers['x-request-id']), /^[0-9a-f-]{36}$/)
   const second = await chain.runRequest(exchange())
-  assert.ok(second.respond && second.response.status === 429)
+  assert.ok(second.respond && second.response?.status === 429)
   await w.close()
 })
 
@@ -132,7 +132,7 @@ test('instrumented modules are cached on disk: reused, rebuilt when corrupt, nev
 test('metering is on by default and can be turned off per filter', async () => {
   const w = await createWafer({ logger: silent, filters: { d: { module: fixture('hostile-loop') }, off: { module: fixture('noop'), limits: { fuel: false } } } })
   const d = await w.compose(['d']).runRequest(exchange())
-  assert.ok(d.respond && JSON.parse(d.response.body as string).code === 'WAFER_ERR_FILTER_FUEL', 'the default budget stops an infinite loop')
+  assert.ok(d.respond && JSON.parse(d.response?.body as string).code === 'WAFER_ERR_FILTER_FUEL', 'the default budget stops an infinite loop')
   assert.equal((await w.compose(['off']).runRequest(exchange())).respond, false)
   await assert.rejects(createWafer({ logger: silent, filters: { x: { module: fixture('noop'), limits: { fuel: 10 } } } }), {
     code: 'WAFER_ERR_OPTIONS_INVALID', message: /\/filters\/x\/limits\/fuel: must be an integer >= 1000 or false, got 10/

@@ -83,6 +83,9 @@ function expressIO (bodyLimit: number): RequestIO<ExpressExchange> {
       for (const name in headers) run.res.setHeader(name, headers[name] as string | string[])
     },
     sendLocal: (run, response) => { sendLocal(run.res, response) },
+    // A filter closed the stream: next() is not called, so no route runs, and the connection is
+    // destroyed without a response. The request ends when the response closes.
+    reset: (run) => { run.res.destroy() },
     syncUrl,
     headDone: (run, driver) => { driver.body(run) },
     readBody: (run, driver) => {

@@ -25,7 +25,8 @@ type Chunk = string | Uint8Array
  * - `body`: filters need the body, so the reply is buffered until the route ends it;
  * - `wait`: header-only filters are running (they waited on the store); writes queue;
  * - `pass`: the filters are done with it; writes go straight through;
- * - `replaced`: a filter replaced the reply, which is sent; the route's output is dropped.
+ * - `replaced`: a filter replaced the reply, which is sent, or closed the stream, so nothing is;
+ *   the route's output is dropped.
  */
 type Mode = 'head' | 'body' | 'wait' | 'pass' | 'replaced'
 
@@ -74,8 +75,19 @@ export function captureResponse (res: ServerResponse, chain: Chain, ex: Exchange
         if (state.bodyChanged) replace(state.body ?? Buffer.alloc(0))
         else then()
       },
-      responseFailed: (_ex, err) => { fail(err) }
+      responseFailed: (_ex, err) => { fail(err) },
+      closed: () => { close() }
     })
+  }
+
+  /** A filter closed the stream: nothing is sent, what the route writes is dropped, the connection is destroyed. */
+  const close = (): void => {
+    chunks = []
+    const dropped = queue
+    queue = []
+    mode = 'replaced'
+    res.destroy()
+    for (const op of dropped) op.drop()
   }
 
   /** The chain runner answers filter failures itself; this is for a fault in Wafer. */
@@ -218,10 +230,10 @@ export function captureResponse (res: ServerResponse, chain: Chain, ex: Exchange
   } as ServerResponse['end']
 }
 
-/** Calls an `end()` callback when the reply that replaced the route's is finished. */
+/** Calls an `end()` callback when the reply that replaced the route's is finished (or was reset: it never will be). */
 function afterFinish (res: ServerResponse, cb: Callback | undefined): void {
   if (cb === undefined) return
-  if (res.writableFinished) process.nextTick(cb)
+  if (res.writableFinished || res.destroyed) process.nextTick(cb)
   else res.once('finish', () => { cb() })
 }
 

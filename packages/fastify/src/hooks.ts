@@ -102,7 +102,24 @@ const responseIO: ResponseIO<FastifyExchange> = {
     const res = run.response
     run.done(null, res?.bodyChanged === true ? res.body : run.payload)
   },
-  responseFailed: (run, err) => { run.done(err as Error) }
+  responseFailed: (run, err) => { run.done(err as Error) },
+  // The hook's continuation is not called: Fastify would write the reply to the reset socket.
+  closed: (run) => {
+    // An upstream's (or any streamed) reply body: dropping it resets the upstream request.
+    const payload = run.payload as Readable | null | undefined
+    if (payload != null && typeof payload.destroy === 'function') payload.destroy()
+    reset(run)
+  }
+}
+
+/**
+ * A filter closed the stream: the reply is hijacked, so Fastify sends nothing and runs no
+ * route, and the connection is destroyed (HTTP/1.1: closed without a response; HTTP/2: the
+ * stream is reset). The request ends, for the filters too, when the response closes.
+ */
+function reset (run: FastifyExchange): void {
+  run.reply.hijack()
+  run.reply.raw.destroy()
 }
 
 /**
@@ -111,13 +128,19 @@ const responseIO: ResponseIO<FastifyExchange> = {
  * closes, so a reload never mixes versions within a request. Filters before the first
  * body-needing one run in onRequest, before Fastify reads the body; the rest run in preParsing
  * once the body is read (up to the route's bodyLimit), and hand Fastify the possibly
- * rewritten body to parse. Response-phase filters run in onSend.
+ * rewritten body to parse. Response-phase filters run in onSend. A filter that closes the
+ * stream gets the connection reset in either phase, and nothing is sent.
  */
 export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, responseBodyLimit: number): ChainHooks {
   const tooLarge = (): WaferError => new WaferError('WAFER_ERR_BODY_TOO_LARGE', [bodyLimit])
   const io: RequestIO<FastifyExchange> = {
     addResponseHeaders: (run, headers) => { run.reply.headers(headers) },
     sendLocal: (run, response) => { run.reply.code(response.status).headers(response.headers).send(response.body ?? '') },
+    reset: (run) => {
+      reset(run)
+      // Fastify checks the hijacked reply and goes no further (no body parsing, no handler).
+      run.done()
+    },
     syncUrl: (run) => {
       // Makes a rewritten path or query visible to the route (`request.url`, `request.query`).
       run.request.raw.url = run.url

@@ -21,7 +21,7 @@ export class GatewayMetrics implements WaferObserver, UpstreamObserver {
   constructor () {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry, prefix: 'wafer_process_' })
-    this.#calls = new Counter({ name: 'wafer_filter_calls_total', help: 'Filter calls by phase and outcome (continue, respond, error)', labelNames: ['filter', 'phase', 'outcome'], registers })
+    this.#calls = new Counter({ name: 'wafer_filter_calls_total', help: 'Filter calls by phase and outcome (continue, respond, close, error)', labelNames: ['filter', 'phase', 'outcome'], registers })
     this.#failures = new Counter({ name: 'wafer_filter_failures_total', help: 'Failed filter calls by error code and reason class (trap, fuel, memory, deadline, abi, state, circuit-open, ...)', labelNames: ['filter', 'code', 'reason'], registers })
     this.#duration = new Histogram({
       name: 'wafer_filter_duration_seconds',

@@ -7,9 +7,19 @@ export interface LocalResponse {
   body: string | undefined
 }
 
-/** What a filter decided for this phase. `CONTINUE` is shared: it carries no data. */
-export type Decision = { respond: false } | { respond: true, response: LocalResponse }
+/**
+ * A filter closed the stream (Proxy-Wasm `proxy_close_stream`): as `respond`, no later filter
+ * or route runs, but the client gets no response at all; the adapter resets the connection.
+ */
+export interface CloseStream { respond: true, response: undefined }
+
+/**
+ * What a filter decided for this phase. `CONTINUE` and `CLOSE_STREAM` are shared: they carry no
+ * data. A `respond` without a `response` is a closed stream.
+ */
+export type Decision = { respond: false } | { respond: true, response: LocalResponse } | CloseStream
 export const CONTINUE: Decision = Object.freeze({ respond: false })
+export const CLOSE_STREAM: CloseStream = Object.freeze({ respond: true, response: undefined })
 
 /**
  * Headers that describe a body or the connection: only whoever produces the reply can set them

@@ -62,6 +62,8 @@ export class Exchange {
    * ends and clears this.
    */
   responseHeaders: Record<string, HeaderValue> | undefined
+  /** A filter closed the stream (`CLOSE_STREAM`): the adapter resets the connection instead of answering. */
+  closed = false
 
   constructor (init: ExchangeInit) {
     this.id = init.id

@@ -39,6 +39,8 @@ export class FilterCall {
   problem = ''
   /** The local response this phase built with `respond`, if any. */
   response: LocalResponse | undefined
+  /** The filter closed the stream in this phase (`closeStream`). */
+  closed = false
   #local: Record<string, HeaderValue> | undefined
 
   begin (ex: Exchange, phase: Phase, withBody: boolean): void {
@@ -46,12 +48,14 @@ export class FilterCall {
     this.phase = phase
     this.withBody = withBody
     this.response = undefined
+    this.closed = false
     this.#local = undefined
   }
 
   end (): void {
     this.ex = undefined
     this.response = undefined
+    this.closed = false
     this.#local = undefined
   }
 
@@ -229,6 +233,14 @@ export class FilterCall {
     const headers = this.#local ?? {}
     if (body !== '' && headers['content-type'] === undefined) headers['content-type'] = 'text/plain; charset=utf-8'
     this.response = { status, headers, body }
+  }
+
+  /**
+   * The filter closes the request's stream: the phase ends with `CLOSE_STREAM`, whatever else it
+   * did (a local response it prepared is dropped), and the client gets no response.
+   */
+  closeStream (): void {
+    this.closed = true
   }
 
   /** Applies `RESPOND`: in the response phase the local response replaces the reply. */

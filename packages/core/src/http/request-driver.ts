@@ -11,8 +11,9 @@ import { LiveResponse, type ReplyAccess } from './response-state.js'
 /**
  * The protocol around the chain runner, once for every adapter: the request phase split at the
  * first filter that needs the body, headers the request phase adds to the reply, local replies,
- * URL sync, the response phase with write-back, and the end of the request (every chain run
- * finished, the generation left) when its response closes. Adapters do framework I/O only,
+ * URL sync, the response phase with write-back, a stream a filter closes (the adapter resets
+ * it), and the end of the request (every chain run finished, the generation left) when its
+ * response closes. Adapters do framework I/O only,
  * through a `DriverIO`: hand the request on, answer it, read the body, reach the reply.
  */
 
@@ -82,6 +83,11 @@ export class DrivenExchange extends Exchange {
 export interface ResponseSink<E extends Exchange> {
   /** The filters are done and what they changed is on the reply; a replaced body (`bodyChanged`) is the adapter's to send. */
   responded (ex: E): void
+  /**
+   * A filter closed the stream (`ex.closed`): the reply must not be sent. The adapter resets the
+   * connection (and drops whatever produces the reply, such as an upstream's body stream).
+   */
+  closed (ex: E): void
   /** A fault in Wafer (the chain answers filter failures itself). */
   responseFailed (ex: E, err: unknown): void
 }
@@ -96,6 +102,11 @@ export interface RequestIO<Run extends DrivenExchange> {
   addResponseHeaders (run: Run, headers: Record<string, HeaderValue>): void
   /** Answers with a filter's (or a failure policy's) response; no later filter or the route runs. */
   sendLocal (run: Run, response: LocalResponse): void
+  /**
+   * A filter closed the stream: no later filter or the route runs and nothing is answered; the
+   * adapter resets the connection. The request still ends when its response closes.
+   */
+  reset (run: Run): void
   /** Makes a rewritten path or query the route's. Returns false after answering if it cannot. */
   syncUrl (run: Run): boolean
   /** The filters before the first that needs the body continued: call `driver.body(run)` once the body can be read. */
@@ -170,7 +181,7 @@ export class RequestDriver<Run extends DrivenExchange> {
       io.addResponseHeaders(run, add)
       run.responseHeaders = undefined
     }
-    if (d.respond) return io.sendLocal(run, d.response)
+    if (d.respond) return d.response === undefined ? io.reset(run) : io.sendLocal(run, d.response)
     if (run.pathChanged || run.queryChanged) {
       if (!io.syncUrl(run)) return
       run.pathChanged = false
@@ -196,7 +207,8 @@ export class RequestDriver<Run extends DrivenExchange> {
 
 /**
  * Runs `chain`'s response phase over `ex.response`, writes back the status and headers the
- * filters changed, and reports to `sink`.
+ * filters changed, and reports to `sink`; or, when a filter closed the stream, reports that
+ * instead and writes nothing back.
  */
 export function runResponsePhase<E extends Exchange> (chain: Chain, ex: E, sink: ResponseSink<E>): void {
   let result: void | Promise<void>
@@ -211,6 +223,7 @@ export function runResponsePhase<E extends Exchange> (chain: Chain, ex: E, sink:
 }
 
 function responded<E extends Exchange> (ex: E, sink: ResponseSink<E>): void {
+  if (ex.closed) return sink.closed(ex)
   const res = ex.response
   if (res instanceof LiveResponse) res.writeBack()
   sink.responded(ex)

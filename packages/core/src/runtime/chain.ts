@@ -1,7 +1,7 @@
 import { WaferError } from '../errors.js'
 import { errorResponse } from '../http/error-body.js'
 import type { Exchange } from '../http/exchange.js'
-import { CONTINUE, replaceResponse, type Decision, type LocalResponse } from '../http/decision.js'
+import { CONTINUE, replaceResponse, type CloseStream, type Decision, type LocalResponse } from '../http/decision.js'
 import { failureReason, type Filter } from './filter.js'
 import { bindingsOf, finishBindings } from './request-binding.js'
 
@@ -66,13 +66,13 @@ export class Chain {
           .catch((err: unknown) => failed(filter, err, ex, 'request'))
           .then((d) => {
             if (debug(ex)) logDecision(ex, filter, 'request', d)
-            if (d.respond) return d
+            if (d.respond) return d.response === undefined ? closed(ex, filter, 'request', d) : d
             ex.reached = i + 1
             return this.runRequest(ex, i + 1, to)
           })
       }
       if (filter.hasRequestPhase && debug(ex)) logDecision(ex, filter, 'request', decision)
-      if (decision.respond) return decision
+      if (decision.respond) return decision.response === undefined ? closed(ex, filter, 'request', decision) : decision
       ex.reached = i + 1
     }
     return CONTINUE
@@ -97,11 +97,15 @@ export class Chain {
           .catch((err: unknown) => failed(filter, err, ex, 'response'))
           .then((d) => {
             if (debug(ex)) logDecision(ex, filter, 'response', d)
+            if (d.respond && d.response === undefined) closed(ex, filter, 'response', d)
             return d.respond ? undefined : this.runResponse(ex, i - 1)
           })
       }
       if (debug(ex)) logDecision(ex, filter, 'response', decision)
-      if (decision.respond) return
+      if (decision.respond) {
+        if (decision.response === undefined) closed(ex, filter, 'response', decision)
+        return
+      }
     }
   }
 
@@ -130,8 +134,19 @@ function debug (ex: Exchange): boolean {
 
 /** Filter decisions at debug level: what each filter did to this request. */
 function logDecision (ex: Exchange, filter: Filter, phase: 'request' | 'response', d: Decision): void {
+  if (d.respond && d.response === undefined) return
   if (d.respond) ex.log.debug({ filter: filter.name, phase, decision: 'respond', status: d.response.status }, `filter "${filter.name}" responded ${d.response.status}`)
   else ex.log.debug({ filter: filter.name, phase, decision: 'continue' }, `filter "${filter.name}" continued`)
+}
+
+/**
+ * A filter closed the stream: the request is marked for the adapter, which resets the
+ * connection, and an info line names the filter (a deliberate outcome, not a failure).
+ */
+function closed (ex: Exchange, filter: Filter, phase: 'request' | 'response', d: CloseStream): CloseStream {
+  ex.closed = true
+  ex.log.info({ filter: filter.name, phase, decision: 'close' }, `filter "${filter.name}" closed the stream in the ${phase} phase; the client's connection is reset without a response`)
+  return d
 }
 
 /** Applies the filter's failure policy: skip it (fail-open) or answer with an error (fail-closed). */

@@ -240,11 +240,11 @@ export class Filter {
     }
     if (result instanceof Promise) {
       return result.then(
-        (d) => { report(d.respond ? 'respond' : 'continue'); return d },
+        (d) => { report(outcomeOf(d)); return d },
         (err: unknown) => { report('error', err); throw err }
       )
     }
-    report(result.respond ? 'respond' : 'continue')
+    report(outcomeOf(result))
     return result
   }
 
@@ -358,6 +358,11 @@ export class Filter {
     this.recordFailure(error)
     ex.log.error({ filter: this.name, err: error }, `filter "${this.name}" failed ending a request; ignored (the response was not affected)`)
   }
+}
+
+/** A decision as an observer's outcome. */
+function outcomeOf (d: Decision): FilterCallEvent['outcome'] {
+  return d.respond ? (d.response === undefined ? 'close' : 'respond') : 'continue'
 }
 
 /** What makes a filter the same filter across reloads: its module bytes and its settings. */

@@ -4,8 +4,8 @@ import type { ReloadReport } from './reload-report.js'
 export interface FilterCallEvent {
   filter: string
   phase: 'request' | 'response'
-  /** `error` when the call failed; the failure policy then decided the request. */
-  outcome: 'continue' | 'respond' | 'error'
+  /** `error` when the call failed; the failure policy then decided the request. `close`: the filter closed the stream. */
+  outcome: 'continue' | 'respond' | 'close' | 'error'
   /** Wall time of the call including any asynchronous wait, in milliseconds. */
   durationMs: number
   /** The error code when `outcome` is `error`. */

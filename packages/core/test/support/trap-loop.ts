@@ -10,7 +10,7 @@ const run = async (count: number): Promise<number> => {
   let traps = 0
   for (let i = 0; i < count; i++) {
     const d = await chain.runRequest(new Exchange({ id: `r${i}`, method: 'GET', url: '/', headers: { host: 'x' }, remoteAddress: '127.0.0.1', log: silent }))
-    if (d.respond && d.response.status === 503) traps++
+    if (d.respond && d.response?.status === 503) traps++
   }
   return traps
 }

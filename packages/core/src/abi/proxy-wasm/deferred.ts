@@ -194,8 +194,9 @@ export abstract class DeferredGlue extends GlueBase implements GuestInstance {
 
   /**
    * A callback outside the request's own (Envoy calls them from the event loop too): never inside
-   * a host call. On a paused request's context it runs in the request's phase; afterwards a local
-   * response or a continue settles the request, and a pause nothing can resume any more fails it.
+   * a host call. On a paused request's context it runs in the request's phase; afterwards a
+   * closed stream, a local response or a continue settles the request, and a pause nothing can
+   * resume any more fails it.
    * A trap fails the paused request, or, outside one, is logged and the instance discarded.
    */
   #deliver (name: string, context: number, a = 0, b = 0, c = 0, d = 0): void {
@@ -209,9 +210,11 @@ export abstract class DeferredGlue extends GlueBase implements GuestInstance {
     if (paused !== undefined && context === paused.context) this.#enterStream(paused)
     let failure: unknown
     let response: LocalResponse | undefined
+    let closed = false
     try {
       if (this.exported(name)) this.enter(name, context, a, b, c, d)
-      response = this.call.ex === undefined ? undefined : this.call.finishRespond()
+      closed = this.call.ex !== undefined && this.call.closed
+      response = this.call.ex === undefined || closed ? undefined : this.call.finishRespond()
     } catch (err) {
       failure = err
       this.failed(err)
@@ -223,7 +226,8 @@ export abstract class DeferredGlue extends GlueBase implements GuestInstance {
       return
     }
     if (paused === undefined || this.pause.current !== paused) return
-    if (response !== undefined || continued) this.pause.resume(response)
+    if (closed) this.pause.close()
+    else if (response !== undefined || continued) this.pause.resume(response)
     else if (!this.canResume()) this.pause.fail(this.error('WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING', [this.host.filter, `${name}, after which nothing can resume the paused request`]))
   }
 

@@ -8,6 +8,7 @@ import { readProperty } from './properties.js'
 import { asyncImports, calloutPairs, calloutValue } from './async-calls.js'
 import { sharedDataImports } from './shared-data.js'
 import { metricImports } from './proxy-metrics.js'
+import { closeStreamImports } from './close-stream.js'
 import { BufferType, MapType, PROXY_CALLS, Status, StreamType } from './spec.js'
 import { nowNanoseconds } from './wasi.js'
 
@@ -74,6 +75,7 @@ export function proxyImports (g: Glue): WebAssembly.ModuleImports {
     ...asyncImports(g),
     ...sharedDataImports(g),
     ...metricImports(g),
+    ...closeStreamImports(g),
     proxy_log: (level: number, ptr: number, len: number): number => {
       if (level < 0 || level > 5) return Status.BadArgument
       if (!inBounds('proxy_log', ptr, len)) return Status.InvalidMemoryAccess

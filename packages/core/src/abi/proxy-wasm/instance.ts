@@ -1,6 +1,6 @@
 import { describe, waferError, WaferError } from '../../errors.js'
 import type { Exchange } from '../../http/exchange.js'
-import { CONTINUE, type Decision } from '../../http/decision.js'
+import { CLOSE_STREAM, CONTINUE, type Decision } from '../../http/decision.js'
 import { Field, HeaderMap, type Phase } from '../../http/request-context.js'
 import { fuelBudget, isMetered, prepareFuel } from '../../sandbox/budget.js'
 import { trapError } from '../phase-budget.js'
@@ -155,6 +155,8 @@ export class ProxyWasmInstance extends DeferredGlue {
         // ABI 0.1.0 has no end_of_stream: the extra argument is ignored.
         action = this.enter(headers, this.contextId, typeof names === 'number' ? 0 : names.length, withBody ? 0 : endOfStream)
       }
+      // proxy_close_stream wins over anything else the callback did (Envoy resets after it returns).
+      if (this.call.closed) return CLOSE_STREAM
       let response = this.call.finishRespond()
       if (response !== undefined) return { respond: true, response }
       if (withBody && this.#x[body] !== undefined) {
@@ -162,6 +164,7 @@ export class ProxyWasmInstance extends DeferredGlue {
         name = body
         this.continued = false
         action = this.enter(body, this.contextId, typeof bytes === 'number' ? 0 : bytes.length, 1)
+        if (this.call.closed) return CLOSE_STREAM
         response = this.call.finishRespond()
         if (response !== undefined) return { respond: true, response }
       }

@@ -1,4 +1,4 @@
-import { CONTINUE, type Decision, type LocalResponse } from '../../http/decision.js'
+import { CLOSE_STREAM, CONTINUE, type Decision, type LocalResponse } from '../../http/decision.js'
 import type { Exchange } from '../../http/exchange.js'
 import type { Phase } from '../../http/request-context.js'
 import type { ResolvedLimits } from '../../wasm/limits.js'
@@ -69,6 +69,11 @@ export class PauseState {
   resume (response: LocalResponse | undefined): void {
     const held = this.#take()
     held?.resolve(response === undefined ? CONTINUE : { respond: true, response })
+  }
+
+  /** A later callback closed the paused request's stream (`proxy_close_stream`). */
+  close (): void {
+    this.#take()?.resolve(CLOSE_STREAM)
   }
 
   /** The paused request fails with `err`. */

@@ -22,8 +22,8 @@ export const enum Errno { Success = 0, BadF = 8, Fault = 21, Inval = 28, NoSys =
 export const enum MapType { RequestHeaders = 0, RequestTrailers = 1, ResponseHeaders = 2, ResponseTrailers = 3, HttpCallResponseHeaders = 6, HttpCallResponseTrailers = 7, Max = 7 }
 /** `proxy_buffer_type_t`. */
 export const enum BufferType { RequestBody = 0, ResponseBody = 1, HttpCallResponseBody = 4, VmConfiguration = 6, PluginConfiguration = 7, Max = 8 }
-/** `proxy_stream_type_t`. */
-export const enum StreamType { Request = 0, Response = 1, Max = 3 }
+/** `proxy_stream_type_t`: an HTTP filter's request and response; a network filter's downstream and upstream connections. */
+export const enum StreamType { Request = 0, Response = 1, Downstream = 2, Upstream = 3, Max = 3 }
 
 /** How much of a host call or callback Wafer implements (docs/proxy-wasm.md). */
 export type Support = 'supported' | 'partial' | 'not supported'
@@ -79,7 +79,7 @@ export const PROXY_CALLS: Readonly<Record<string, HostCall>> = {
   proxy_continue_stream: call('i', 'partial'),
   proxy_continue_request: call('', 'partial'),
   proxy_continue_response: call('', 'partial'),
-  proxy_close_stream: none('i', Status.Unimplemented),
+  proxy_close_stream: call('i', 'supported'),
   proxy_clear_route_cache: call('', 'supported'),
   proxy_get_configuration: call('ii', 'supported'),
   proxy_get_property: call('iiii', 'partial'),
