@@ -22,6 +22,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync, statSync, renameSync, rmSync, realpathSync } from 'node:fs'
 import { join, dirname, basename, relative, resolve, isAbsolute } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 
 const scriptFile = fileURLToPath(import.meta.url)
 const repoRoot = join(dirname(scriptFile), '..')
@@ -246,17 +247,21 @@ export async function buildGuests ({ root = repoRoot, only, force = false, log =
   const stale = force ? list : list.filter((job) => staleReason(root, job, tools, memo) !== null)
   const todo = [...stale.filter((job) => !ownConfig(job)), ...stale.filter(ownConfig)]
   const result = { built: [], upToDate: list.filter((j) => !todo.includes(j)).map((j) => j.name), failed: [] }
-  const compilers = new Map()
-  const ascFor = async (job) => {
+  let asc
+  // An older release runs in a worker thread of its own: it defines globals (`signbit`, ...) the
+  // current one defines too, so in one realm whichever loads second fails to load.
+  const legacy = new Map()
+  const build = async (job) => {
     const name = guestCompiler(job)
-    if (!compilers.has(name)) compilers.set(name, name === DEFAULT_COMPILER ? await import('assemblyscript/asc') : await loadLegacyAsc(name))
-    return compilers.get(name)
+    if (name === DEFAULT_COMPILER) return await buildAs(asc ??= await import('assemblyscript/asc'), root, job)
+    if (!legacy.has(name)) legacy.set(name, new LegacyCompiler(name))
+    return await legacy.get(name).build(root, job)
   }
   const wabt = todo.some((j) => j.kind === 'wat') ? await (await import('wabt')).default() : null
   for (const job of todo) {
     try {
       rmSync(stampFile(job), { force: true })
-      const reads = job.kind === 'as' ? await buildAs(await ascFor(job), root, job) : await buildWat(wabt, job)
+      const reads = job.kind === 'as' ? await build(job) : await buildWat(wabt, job)
       const inputs = [...reads].map(([path, hash]) => {
         const rel = relative(root, path)
         return [isAbsolute(rel) ? path : rel, hash]
@@ -271,6 +276,7 @@ export async function buildGuests ({ root = repoRoot, only, force = false, log =
       log.error(String(err && err.message ? err.message : err))
     }
   }
+  for (const compiler of legacy.values()) await compiler.close()
   return result
 }
 
@@ -280,7 +286,47 @@ async function loadLegacyAsc (name) {
   return createRequire(scriptFile)(`${name}/cli/asc.js`)
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === scriptFile) {
+/** An older AssemblyScript release in a worker thread (this script), one guest at a time. */
+class LegacyCompiler {
+  #worker
+  #pending = null
+
+  constructor (name) {
+    this.#worker = new Worker(scriptFile, { workerData: { legacyCompiler: name } })
+    this.#worker.on('message', (m) => {
+      const p = this.#pending
+      this.#pending = null
+      if (m.error !== undefined) p?.reject(new Error(m.error))
+      else p?.resolve(new Map(m.reads))
+    })
+    this.#worker.on('error', (err) => { this.#pending?.reject(err); this.#pending = null })
+    this.#worker.on('exit', (code) => { this.#pending?.reject(new Error(`the ${name} compiler exited with ${code}`)); this.#pending = null })
+  }
+
+  build (root, job) {
+    return new Promise((resolve, reject) => {
+      this.#pending = { resolve, reject }
+      this.#worker.postMessage({ root, job })
+    })
+  }
+
+  async close () {
+    await this.#worker.terminate()
+  }
+}
+
+if (!isMainThread && workerData?.legacyCompiler !== undefined) {
+  const asc = await loadLegacyAsc(workerData.legacyCompiler)
+  parentPort.on('message', async ({ root, job }) => {
+    try {
+      parentPort.postMessage({ reads: [...await buildAs(asc, root, job)] })
+    } catch (err) {
+      parentPort.postMessage({ error: String(err && err.message ? err.message : err) })
+    }
+  })
+}
+
+if (isMainThread && process.argv[1] && resolve(process.argv[1]) === scriptFile) {
   const args = process.argv.slice(2)
   const force = args.includes('--force')
   const rootAt = args.indexOf('--root')

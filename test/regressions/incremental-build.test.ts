@@ -146,3 +146,26 @@ test('build-guests: a guest with its own asc --config does not break the plain g
   assert.match(await script('build-guests.mjs', dir), /^build-guests: built 2 \(b-plain, a-wasi\), up to date 0 /)
   for (const name of ['a-wasi', 'b-plain']) assert.ok(WebAssembly.validate(readFileSync(join(dir, 'test/fixtures/build', `${name}.wasm`))), name)
 })
+
+// AssemblyScript 0.14 (for @solo-io/proxy-runtime) and the current release both define the same
+// globals (`signbit`, ...): loaded into one realm, the second fails to load. A cold build, which
+// compiles the current release's guests first, failed on every 0.14 guest; the older release now
+// runs in a worker thread of its own.
+test('build-guests: guests on AssemblyScript 0.14 build in the same run as guests on the current release', async (t) => {
+  const dir = tempTree(t, {
+    'test/fixtures/guests/a-current.ts': 'import "@wafer/sdk-assemblyscript/assembly/abort";\nexport function f(): i32 { return 1; }\n',
+    'test/fixtures/guests/b-legacy.ts': [
+      '// asc[assemblyscript-0.14]: --use abort=',
+      'export function g(): i32 { return 2; }',
+      ''
+    ].join('\n'),
+    'test/fixtures/guests/c-current.ts': 'import "@wafer/sdk-assemblyscript/assembly/abort";\nexport function h(): i32 { return 3; }\n'
+  })
+  cpSync(join(root, 'packages/sdk-assemblyscript'), join(dir, 'node_modules/@wafer/sdk-assemblyscript'), { recursive: true, filter: (src) => !src.includes('node_modules') })
+  assert.match(await script('build-guests.mjs', dir), /^build-guests: built 3 \(a-current, b-legacy, c-current\), up to date 0 /)
+  const exported = { 'a-current': 'f', 'b-legacy': 'g', 'c-current': 'h' }
+  for (const [name, fn] of Object.entries(exported)) {
+    const mod = new WebAssembly.Module(readFileSync(join(dir, 'test/fixtures/build', `${name}.wasm`)))
+    assert.ok(WebAssembly.Module.exports(mod).some((e) => e.name === fn), `${name} exports ${fn}`)
+  }
+})
