@@ -28,10 +28,10 @@ interface App {
   routed: () => number
 }
 
-async function fastifyApp (t: TestContext): Promise<App> {
+async function fastifyApp (t: TestContext, filters = FILTERS): Promise<App> {
   const { logger, lines } = captureLogger('info')
   const app = Fastify({ loggerInstance: logger })
-  await app.register(wafer, { filters: FILTERS, chain: ['closer'] })
+  await app.register(wafer, { filters, chain: ['closer'] })
   let routed = 0
   app.all('/*', async () => { routed++; return { ok: true } })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
@@ -39,9 +39,9 @@ async function fastifyApp (t: TestContext): Promise<App> {
   return { url, runtime: app.wafer, lines, routed: () => routed }
 }
 
-async function expressApp (t: TestContext): Promise<App> {
+async function expressApp (t: TestContext, filters = FILTERS): Promise<App> {
   const { logger, lines } = captureLogger('info')
-  const middleware = await createWaferMiddleware({ filters: FILTERS, chain: ['closer'], logger })
+  const middleware = await createWaferMiddleware({ filters, chain: ['closer'], logger })
   const app = express()
   let routed = 0
   app.use(middleware)
@@ -61,9 +61,9 @@ async function expressApp (t: TestContext): Promise<App> {
 type Outcome = { status: number, body: string } | { error: string }
 
 /** One request on a new connection: its response, or the error code when the connection closed without one. */
-function send (url: string, headers: Record<string, string> = {}): Promise<Outcome> {
+function send (url: string, headers: Record<string, string> = {}, body?: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const req = httpRequest(url, { agent: false, headers })
+    const req = httpRequest(url, { agent: false, headers, method: body === undefined ? 'GET' : 'POST' })
     req.on('response', (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
@@ -71,7 +71,7 @@ function send (url: string, headers: Record<string, string> = {}): Promise<Outco
       res.on('error', (err: NodeJS.ErrnoException) => { resolve({ error: `${err.code ?? err.message} (after the head)` }) })
     })
     req.on('error', (err: NodeJS.ErrnoException) => { resolve({ error: err.code ?? err.message }) })
-    req.end()
+    req.end(body)
   })
 }
 
@@ -109,6 +109,27 @@ for (const [name, make] of adapters) {
     assert.deepEqual(await send(`${app.url}/b`), { status: 200, body: '{"ok":true}' })
     assert.equal(app.runtime.filter('closer')?.status().pool.discarded, 0)
     assert.ok(!app.lines.some((l) => l.level >= 50), 'no error line')
+  })
+
+  test(`${name}: proxy_close_stream in the request body callback resets the connection; the route does not run`, async (t) => {
+    const app = await make(t, { closer: { module: fixture('proxy-close-stream'), pool: { min: 1, max: 1 }, proxyWasm: { requestBody: true } } })
+    const outcome = await send(`${app.url}/a`, { 'x-close': 'body', 'content-type': 'text/plain' }, 'a body')
+    assert.deepEqual(outcome, { error: 'ECONNRESET' })
+    await until('the request ended in the guest', () => app.lines.some((l) => l.msg === 'delete'))
+    assert.equal(app.routed(), 0)
+    assert.deepEqual(closerLines(app.lines), ['close status 0', 'closed body', 'host: request 30', 'done', 'log', 'delete'])
+    assert.deepEqual(await send(`${app.url}/b`, { 'content-type': 'text/plain' }, 'a body'), { status: 200, body: '{"ok":true}' })
+    assert.equal(app.runtime.filter('closer')?.status().pool.discarded, 0)
+  })
+
+  test(`${name}: close_stream(DOWNSTREAM) is OK and closes nothing in an HTTP filter; an unknown stream type is BAD_ARGUMENT`, async (t) => {
+    const app = await make(t)
+    assert.deepEqual(await send(`${app.url}/a`, { 'x-close': 'downstream' }), { status: 200, body: '{"ok":true}' })
+    assert.deepEqual(await send(`${app.url}/a`, { 'x-close': 'bad' }), { status: 200, body: '{"ok":true}' })
+    assert.equal(app.routed(), 2)
+    const statuses = app.lines.filter((l) => l.filter === 'closer' && l.msg.startsWith('close status')).map((l) => l.msg)
+    assert.deepEqual(statuses, ['close status 0', 'close status 2'])
+    assert.ok(!app.lines.some((l) => l.decision === 'close'))
   })
 
   test(`${name}: a paused request closed from a tick (its context made effective) is reset; the route does not run`, async (t) => {
