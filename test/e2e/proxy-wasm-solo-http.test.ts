@@ -110,7 +110,7 @@ test('express: a solo SDK callout that gets no answer (the upstream refuses) den
   const refused = await fetch(`${app.url}/refused/x`, { headers: { 'x-user': 'ann' } })
   assert.equal(refused.status, 403)
   assert.equal(await refused.text(), 'denied: ')
-  assert.ok(app.lines.some((l) => l.filter === 'refused' && l.msg === 'solo callout: answer none for context 2' || (l.filter === 'refused' && /^solo callout: answer none/.test(l.msg))))
+  assert.ok(app.lines.some((l) => l.filter === 'refused' && /^solo callout: answer none for context \d+$/.test(l.msg)), 'the callback ran with no answer')
   const unknown = await fetch(`${app.url}/unknown/x`, { headers: { 'x-user': 'ann' } })
   assert.equal(unknown.status, 500)
   assert.equal(await unknown.text(), 'http_call returned 2', 'BAD_ARGUMENT')
