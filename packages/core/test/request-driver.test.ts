@@ -43,7 +43,8 @@ async function runtime (): Promise<Wafer> {
       deny: { module: fixture('deny') },
       rewrite: { module: fixture('rewrite-path') },
       upper: { module: fixture('body-upper') },
-      stamp: { module: fixture('stamp') }
+      stamp: { module: fixture('stamp') },
+      closer: { module: fixture('proxy-close-stream') }
     }
   })
 }
@@ -63,6 +64,41 @@ test('a local response: the request phase\'s response headers first, then the an
   const run = drive(w, ['add', 'deny', 'stamp'])
   assert.deepEqual(run.calls, ['add {"x-seen-by":"tag"}', 'local 403'])
   assert.equal(run.responseHeaders, undefined, 'handed over once')
+})
+
+test('a closed stream: the adapter resets the request, after the request phase\'s response headers; no later filter runs, nothing is answered', async (t) => {
+  const w = await runtime()
+  t.after(() => w.close())
+  const run = drive(w, ['add', 'closer', 'stamp'], init('/a', { 'x-close': 'request' }))
+  assert.deepEqual(run.calls, ['add {"x-seen-by":"tag"}', 'reset'])
+  assert.equal(run.closed, true)
+  assert.equal(run.headers['x-stamp'], undefined, 'the filter after it did not run')
+})
+
+test('a stream closed in the response phase: the adapter hears closed, not responded, and nothing is written back', async (t) => {
+  const w = await runtime()
+  t.after(() => w.close())
+  const events: string[] = []
+  const response: ResponseIO<Run> = {
+    reply: {
+      header: () => undefined,
+      headers: () => ({}),
+      setHeader: (_run, name) => { events.push(`set ${name}`) },
+      removeHeader: (_run, name) => { events.push(`remove ${name}`) },
+      setStatus: (_run, status) => { events.push(`status ${status}`) }
+    },
+    responded: () => { events.push('responded') },
+    responseFailed: (_run, err) => { events.push(`failed ${(err as Error).message}`) },
+    closed: (run) => { events.push(`closed ${String(run.closed)}`) }
+  }
+  const hold = new RequestHold(w)
+  const run = new Run(init('/a', { 'x-close': 'response' }), hold.generation.chain(['stamp', 'closer']), hold)
+  const driver = new RequestDriver(recordingIO(), response)
+  driver.start(run)
+  assert.deepEqual(run.calls, ['head', 'proceed'])
+  driver.respond(run, 200, undefined)
+  assert.deepEqual(events, ['closed true'], 'the stamp filter before it did not run; no write-back')
+  hold.release()
 })
 
 test('a rewritten target is synced before the request goes on, and its flags cleared; a refused sync stops it', async (t) => {
