@@ -111,6 +111,16 @@ for (const [name, make] of adapters) {
     assert.ok(!app.lines.some((l) => l.level >= 50), 'no error line')
   })
 
+  test(`${name}: closed in the response phase of a filter that reads the reply body: the buffered reply is dropped`, async (t) => {
+    const app = await make(t, { closer: { module: fixture('proxy-close-stream'), pool: { min: 1, max: 1 }, proxyWasm: { responseBody: true } } })
+    assert.deepEqual(await send(`${app.url}/a`, { 'x-close': 'response' }), { error: 'ECONNRESET' })
+    await until('the request ended in the guest', () => app.lines.some((l) => l.msg === 'delete'))
+    assert.equal(app.routed(), 1)
+    assert.deepEqual(closerLines(app.lines), ['closed response', 'host: response 30', 'done', 'log', 'delete'])
+    assert.deepEqual(await send(`${app.url}/b`), { status: 200, body: '{"ok":true}' })
+    assert.equal(app.runtime.filter('closer')?.status().pool.discarded, 0)
+  })
+
   test(`${name}: proxy_close_stream in the request body callback resets the connection; the route does not run`, async (t) => {
     const app = await make(t, { closer: { module: fixture('proxy-close-stream'), pool: { min: 1, max: 1 }, proxyWasm: { requestBody: true } } })
     const outcome = await send(`${app.url}/a`, { 'x-close': 'body', 'content-type': 'text/plain' }, 'a body')

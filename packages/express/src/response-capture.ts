@@ -88,6 +88,9 @@ export function captureResponse (res: ServerResponse, chain: Chain, ex: Exchange
     mode = 'replaced'
     res.destroy()
     for (const op of dropped) op.drop()
+    // The route's end() callback, held with its buffered reply: the reply is over.
+    afterFinish(res, ended)
+    ended = undefined
   }
 
   /** The chain runner answers filter failures itself; this is for a fault in Wafer. */
