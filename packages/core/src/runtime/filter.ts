@@ -112,6 +112,9 @@ export class Filter {
     ctx.proxy?.prepare(original.info)
     const transform = sandboxTransform(options, ctx.logger, source, bytes.length, guestAbi.budgetEntries)
     const compiled = transform === undefined ? original : await ctx.cache.compile(bytes, source, transform)
+    // A remote shared-data table (Redis) must answer before the first instance is configured: root
+    // contexts read and create shared data in proxy_on_vm_start / proxy_on_configure, as on Envoy.
+    await ctx.proxy?.settle()
     const host = { filter: options.name, source, store: ctx.store, kv: new FilterStore(options.name), logger: ctx.logger.child({ filter: options.name }), limits: options.limits, proxyWasm: options.proxyWasm, sharedData: ctx.proxy?.sharedData, metrics: ctx.proxy?.metrics.forFilter(options.name), queues: ctx.queues, discard: (i: GuestInstance) => { pool.evict(i) } }
     let needs: FilterNeeds | undefined
     const pool = new InstancePool<GuestInstance>(options.name, () => {
