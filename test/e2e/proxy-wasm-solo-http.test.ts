@@ -55,7 +55,9 @@ for (const [adapter, start] of soloAdapters) {
     assert.equal(text, 'replaced by solo', 'the response body replaced')
     assert.equal(res.headers.get('content-length'), String(text.length), 'the length follows the new body')
 
-    const plain = await fetch(`${app.url}/r/echo`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-replace-me': 'original', 'x-remove-me': 'gone', 'x-keep': 'kept' }, body: 'hello proxy' })
+    // The SDK aborts when remove returns anything but OK: removing a header that is not there is OK, as on Envoy.
+    const plain = await fetch(`${app.url}/r/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' })
+    assert.equal(plain.status, 200)
     assert.equal(await plain.text(), 'replaced by solo')
     // What the route saw is only readable through a filter that leaves the response body alone.
     const seeing = await start(t, { filters: { rewrite: rewrite('append') }, routes: { '/r': ['rewrite'] } })
