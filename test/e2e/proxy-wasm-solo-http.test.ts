@@ -99,6 +99,24 @@ for (const [adapter, start] of soloAdapters) {
   })
 }
 
+test('fastify: one instance of a solo SDK filter serves request after request (its response phase once freed a string twice and trapped on every second request)', async (t) => {
+  const app = await soloAdapters[0][1](t, {
+    filters: {
+      headers: { module: fixture('proxy-solo-headers'), config: 'hello', pool: { min: 1, max: 1 }, proxyWasm: { rootId: 'solo_headers' } },
+      auth: { ...callout((await authServer(t)).url), pool: { min: 1, max: 1 } }
+    },
+    routes: { '/h': ['headers'], '/api': ['auth'] }
+  })
+  for (let i = 0; i < 4; i++) {
+    const res = await fetch(`${app.url}/h/x`)
+    assert.equal(res.status, 200, `request ${i + 1}`)
+    assert.equal(res.headers.get('x-solo-response'), 'hello')
+    const api = await fetch(`${app.url}/api/x`, { headers: { 'x-user': i % 2 === 0 ? 'ann' : 'eve' } })
+    assert.equal(api.status, i % 2 === 0 ? 200 : 403, `callout ${i + 1}`)
+  }
+  assert.deepEqual(app.lines.filter((l) => l.level >= 50), [])
+})
+
 test('express: a solo SDK callout that gets no answer (the upstream refuses) denies; a call to an upstream not in proxyWasm.upstreams is refused at once', async (t) => {
   const closed = createServer()
   closed.listen(0, '127.0.0.1')
