@@ -99,13 +99,14 @@ for (const [adapter, start] of soloAdapters) {
   })
 }
 
-test('fastify: one instance of a solo SDK filter serves request after request (its response phase once freed a string twice and trapped on every second request)', async (t) => {
+test('fastify: one instance of each solo SDK filter serves request after request (the headers filter\'s response phase once freed a string twice and trapped on every second request)', async (t) => {
   const app = await soloAdapters[0][1](t, {
     filters: {
       headers: { module: fixture('proxy-solo-headers'), config: 'hello', pool: { min: 1, max: 1 }, proxyWasm: { rootId: 'solo_headers' } },
-      auth: { ...callout((await authServer(t)).url), pool: { min: 1, max: 1 } }
+      auth: { ...callout((await authServer(t)).url), pool: { min: 1, max: 1 } },
+      rewrite: { ...rewrite('append'), pool: { min: 1, max: 1 } }
     },
-    routes: { '/h': ['headers'], '/api': ['auth'] }
+    routes: { '/h': ['headers'], '/api': ['auth'], '/r': ['rewrite'] }
   })
   for (let i = 0; i < 4; i++) {
     const res = await fetch(`${app.url}/h/x`)
@@ -113,6 +114,8 @@ test('fastify: one instance of a solo SDK filter serves request after request (i
     assert.equal(res.headers.get('x-solo-response'), 'hello')
     const api = await fetch(`${app.url}/api/x`, { headers: { 'x-user': i % 2 === 0 ? 'ann' : 'eve' } })
     assert.equal(api.status, i % 2 === 0 ? 200 : 403, `callout ${i + 1}`)
+    const rw = await fetch(`${app.url}/r/x`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: `body ${i}` })
+    assert.equal((JSON.parse((await rw.text()).slice(0, -' +solo'.length)) as SoloEcho).body, `solo[body ${i}]`, `rewrite ${i + 1}`)
   }
   assert.deepEqual(app.lines.filter((l) => l.level >= 50), [])
 })
