@@ -39,7 +39,7 @@ async function authServer (t: TestContext, delayMs = 0): Promise<AuthServer> {
 }
 
 for (const [adapter, start] of soloAdapters) {
-  test(`${adapter}: a solo SDK filter adds, replaces and removes request and response headers, and replaces the request and response bodies`, async (t) => {
+  test(`${adapter}: a solo SDK filter adds, replaces and removes request and response headers, replaces the request body, and replaces or appends to the response body`, async (t) => {
     const app = await start(t, { filters: { rewrite: rewrite('replace') }, routes: { '/r': ['rewrite'] } })
     const res = await fetch(`${app.url}/r/x`, {
       method: 'POST',
