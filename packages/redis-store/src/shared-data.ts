@@ -84,8 +84,10 @@ export class RedisSharedData implements SharedData {
       eval: isEval,
       workerData: init,
       transferList: [port2],
-      // The test runner's own flags are not for a worker; a loader (tsx) is.
-      execArgv: process.execArgv.filter((a) => !a.startsWith('--test'))
+      // None of the parent's flags: the worker needs no loader (from source it registers tsx
+      // itself, see workerSource), and flags a worker refuses (--use-largepages, --v8-pool-size,
+      // ..., which Node 24's own npm build runs with) would fail its creation.
+      execArgv: []
     })
     this.#worker.unref()
     this.#worker.on('message', (m: unknown) => {
