@@ -75,6 +75,9 @@ test('Redis stopped or frozen: shared-data calls answer INTERNAL_FAILURE within 
   t.after(() => redis.stop())
   const { logger, lines } = captureLogger('info')
   const store = new RedisStore({ url: redis.url, logger, sharedDataTimeoutMs: 50 })
+  // Closed here too: if the plugin fails to register, nothing else closes the store's connection
+  // and the process never exits.
+  t.after(() => store.close())
   const app = Fastify({ loggerInstance: silent })
   await app.register(wafer, { filters: { shared: { module: fixture('proxy-sdk-shared') } }, store })
   app.get('/op', { config: { wafer: { chain: ['shared'] } } }, async () => ({ ok: true }))
