@@ -62,6 +62,22 @@ for (const [adapter, start] of soloAdapters) {
     assert.equal(gauge?.type, 'gauge')
     assert.ok((gauge?.value ?? 0) >= ticks + 3, `the gauge follows the ticks: ${JSON.stringify(gauge)}`)
   })
+
+  test(`${adapter}: a service filter (in no chain or route) gets its ticks and the queue's messages`, async (t) => {
+    const app = await start(t, { filters: queueFilters, routes: { '/send': ['sender'] } })
+    const status = app.runtime.status()
+    assert.deepEqual(status.services, ['receiver'], 'the receiver runs as a service filter')
+    const ticks = (): number => app.runtime.proxyMetrics.snapshot().find((m) => m.filter === 'receiver' && m.name === 'solo.ticks')?.value ?? 0
+    await until('three ticks with no request', () => ticks() >= 3)
+    assert.equal(app.runtime.filter('receiver')?.status().pool.size, 1, 'its one warm instance is alive')
+    const sent = await fetch(`${app.url}/send/x`, { headers: { 'x-event': 'to-the-service' } })
+    assert.equal(sent.headers.get('x-enqueued'), OK)
+    await until('the service dequeued it', () => app.lines.some((l) => l.filter === 'receiver' && l.msg === 'solo queue: received to-the-service'))
+    const received = app.runtime.proxyMetrics.snapshot().find((m) => m.filter === 'receiver' && m.name === 'solo.queue.received')
+    assert.equal(received?.value, 1)
+    const before = ticks()
+    await until('ticks go on', () => ticks() >= before + 2)
+  })
 }
 
 test('express: a solo SDK sender whose queue nobody registered gets NOT_FOUND and counts nothing', async (t) => {
