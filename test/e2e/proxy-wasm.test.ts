@@ -264,4 +264,31 @@ for (const [adapter, start] of adapters) {
       assert.match(failure(lines, `alloc-${c}`)?.message ?? '', message as RegExp, `case ${c}`)
     }
   })
+
+  test(`${adapter}: huge header maps: a count that cannot fit and maps over limits.maxOutputBytes are refused with WAFER_ERR_ABI_BAD_OUTPUT; a request's large map is handed over whole`, async (t) => {
+    const { logger, lines } = captureLogger('info')
+    const cases: Array<[string, RegExp]> = [
+      ['c', /proxy_set_header_map_pairs: malformed header map: a count of 2147483647 pairs does not fit in 8 bytes/],
+      ['s', /proxy_set_header_map_pairs: a write of 8192 bytes exceeds limits\.maxOutputBytes \(4096\)/],
+      ['l', /proxy_send_local_response: a write of 8192 bytes exceeds limits\.maxOutputBytes \(4096\)/]
+    ]
+    const filters: WaferDefinition['filters'] = {}
+    for (const c of ['c', 's', 'l', 'g']) filters[`huge-${c}`] = { module: fixture('proxy-huge-map'), config: c, limits: { maxOutputBytes: 4096 } }
+    const app = await run(t, { filters, routes: ['c', 's', 'l', 'g'].map((c) => ({ path: `/huge/${c}`, chain: [`huge-${c}`] })), logger })
+    for (const [c, message] of cases) {
+      const res = await fetch(`${app.url}/huge/${c}`)
+      assert.equal(res.status, 503, `case ${c}`)
+      assert.equal((await res.json() as { code: string }).code, 'WAFER_ERR_ABI_BAD_OUTPUT', `case ${c}`)
+      assert.match(failure(lines, `huge-${c}`)?.message ?? '', message, `case ${c}`)
+    }
+    // 150 headers of 57 serialised bytes each: a map far over maxOutputBytes, which bounds what
+    // the guest writes, not what the host hands it.
+    const many: Record<string, string> = {}
+    for (let i = 0; i < 150; i++) many[`x-h-${String(i).padStart(3, '0')}`] = 'v'.repeat(40)
+    const res = await fetch(`${app.url}/huge/g`, { headers: many })
+    assert.equal(res.status, 200)
+    const size = Number((await res.json() as Echo).headers['x-map-size'])
+    assert.ok(size > 150 * 57 && size < 10_000, `the guest got the whole map: ${size} bytes`)
+    assert.equal(app.runtime.filter('huge-g')?.status().pool.discarded, 0, 'the instance was not discarded')
+  })
 }
