@@ -15,7 +15,7 @@ import wafer from '@wafer/fastify'
 import { createWaferMiddleware } from '@wafer/express'
 import type { ChainSpec, Wafer, WaferDefinition } from '@wafer/core'
 import type { pino } from 'pino'
-import { captureLogger, fixture, silent, until, type LogLine } from '../support/index.ts'
+import { captureLogger, fixture, listenLocal, silent, until, type LogLine } from '../support/index.ts'
 import { startGateway } from '../support/proxy-harness.ts'
 
 interface Options {
@@ -49,19 +49,8 @@ async function expressApp (o: Options): Promise<App> {
   const app = express()
   const echo = (req: express.Request, res: express.Response): void => { res.json({ url: req.url, headers: req.headers }) }
   for (const route of o.routes) app.get(route.path, middleware.chain(route.chain), echo)
-  const server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    runtime: middleware.wafer,
-    close: async () => {
-      const closed = once(server, 'close')
-      server.close()
-      server.closeAllConnections()
-      await closed
-      await middleware.close()
-    }
-  }
+  const { url, close } = await listenLocal(app, () => middleware.close())
+  return { url, runtime: middleware.wafer, close }
 }
 
 interface AuthServer {

@@ -15,7 +15,7 @@ import Fastify from 'fastify'
 import wafer from '@wafer/fastify'
 import { createWaferMiddleware } from '@wafer/express'
 import type { Wafer, WaferDefinition } from '@wafer/core'
-import { captureLogger, fixture, until, type LogLine } from '../support/index.ts'
+import { captureLogger, fixture, listenLocal, until, type LogLine } from '../support/index.ts'
 import { startGateway } from '../support/proxy-harness.ts'
 
 const FILTERS: WaferDefinition['filters'] = { closer: { module: fixture('proxy-close-stream'), pool: { min: 1, max: 1 } } }
@@ -46,16 +46,9 @@ async function expressApp (t: TestContext, filters = FILTERS): Promise<App> {
   let routed = 0
   app.use(middleware)
   app.use((_req: express.Request, res: express.Response) => { routed++; res.json({ ok: true }) })
-  const server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.after(async () => {
-    const closed = once(server, 'close')
-    server.close()
-    server.closeAllConnections()
-    await closed
-    await middleware.close()
-  })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, runtime: middleware.wafer, lines, routed: () => routed }
+  const { url, close } = await listenLocal(app, () => middleware.close())
+  t.after(close)
+  return { url, runtime: middleware.wafer, lines, routed: () => routed }
 }
 
 type Outcome = { status: number, body: string } | { error: string }

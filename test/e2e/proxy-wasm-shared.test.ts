@@ -4,8 +4,6 @@
 // requests; CAS_MISMATCH and NOT_FOUND; VM ids; hostile pointers to every new host call
 // (proxy-hostile-shared.wat). Across processes on Redis: proxy-wasm-shared-redis.test.ts.
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import { test, type TestContext } from 'node:test'
 import express from 'express'
 import Fastify from 'fastify'
@@ -13,7 +11,7 @@ import wafer from '@wafer/fastify'
 import { createWaferMiddleware } from '@wafer/express'
 import type { Wafer, WaferDefinition } from '@wafer/core'
 import type { pino } from 'pino'
-import { captureLogger, fixture, silent, type LogLine } from '../support/index.ts'
+import { captureLogger, fixture, listenLocal, silent, type LogLine } from '../support/index.ts'
 
 /** proxy_status_t values the guest reports. */
 const OK = '0'
@@ -70,16 +68,9 @@ async function expressApp (t: TestContext, o: Options): Promise<App> {
       void wait().then(() => res.json({ ok: true }))
     })
   }
-  const server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.after(async () => {
-    const closed = once(server, 'close')
-    server.close()
-    server.closeAllConnections()
-    await closed
-    await middleware.close()
-  })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, runtime: middleware.wafer }
+  const { url, close } = await listenLocal(app, () => middleware.close())
+  t.after(close)
+  return { url, runtime: middleware.wafer }
 }
 
 const adapters = [['fastify', fastifyApp], ['express', expressApp]] as const

@@ -4,15 +4,13 @@
 // two response headers the filters rewrite (`x-route-tag: route`, `x-route-drop: 1`); `/count`
 // requests wait at a barrier until `barrier` of them have arrived, so that every one reads
 // shared data before any writes it.
-import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
 import express from 'express'
 import Fastify from 'fastify'
 import wafer from '@wafer/fastify'
 import { createWaferMiddleware } from '@wafer/express'
 import type { ChainSpec, Wafer, WaferDefinition } from '@wafer/core'
-import { captureLogger, type LogLine } from '../support/index.ts'
+import { captureLogger, listenLocal, type LogLine } from '../support/index.ts'
 
 export interface SoloAppOptions {
   filters: WaferDefinition['filters']
@@ -82,16 +80,9 @@ async function expressApp (t: TestContext, o: SoloAppOptions): Promise<SoloApp> 
       else answer()
     })
   }
-  const server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  t.after(async () => {
-    const closed = once(server, 'close')
-    server.close()
-    server.closeAllConnections()
-    await closed
-    await middleware.close()
-  })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, runtime: middleware.wafer, lines }
+  const { url, close } = await listenLocal(app, () => middleware.close())
+  t.after(close)
+  return { url, runtime: middleware.wafer, lines }
 }
 
 /** The two adapters, by name: each starts an app that is closed after the test. */

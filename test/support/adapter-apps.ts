@@ -1,8 +1,6 @@
 // One app per adapter, for end-to-end tests that run the same checks through the Fastify plugin
 // and the Express middleware over real sockets: an echo route that answers with what reached
 // it, the filters and chain given, and a real pino logger whose JSON lines the test reads.
-import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
 import express from 'express'
 import Fastify from 'fastify'
@@ -10,6 +8,7 @@ import wafer from '@wafer/fastify'
 import { createWaferMiddleware } from '@wafer/express'
 import type { ChainSpec, Wafer, WaferDefinition } from '@wafer/core'
 import { captureLogger, type LogLine } from './index.ts'
+import { listenLocal } from './local-server.ts'
 
 export interface AppOptions {
   filters: WaferDefinition['filters']
@@ -46,20 +45,8 @@ async function expressApp (o: AppOptions): Promise<AdapterApp> {
   const app = express()
   app.use(middleware)
   app.use((req: express.Request, res: express.Response) => { res.json({ method: req.method, url: req.url, headers: req.headers }) })
-  const server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    runtime: middleware.wafer,
-    lines,
-    close: async () => {
-      const closed = once(server, 'close')
-      server.close()
-      server.closeAllConnections()
-      await closed
-      await middleware.close()
-    }
-  }
+  const { url, close } = await listenLocal(app, () => middleware.close())
+  return { url, runtime: middleware.wafer, lines, close }
 }
 
 /** The two adapters, by name. */

@@ -43,3 +43,4 @@ export function useCacheDir (t: { after: (fn: () => void) => void }, dir: string
 }
 
 export { atomicWrite, until } from './polling.ts'
+export { listenLocal, type LocalServer } from './local-server.ts'
