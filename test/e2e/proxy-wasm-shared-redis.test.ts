@@ -3,34 +3,16 @@
 // increment one counter with CAS retries and end at exactly the total; a Redis that is stopped
 // or frozen makes the host call answer INTERNAL_FAILURE quickly, with a warning in the log.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { test, type TestContext } from 'node:test'
+import { test } from 'node:test'
 import Fastify from 'fastify'
 import wafer from '@wafer/fastify'
 import { RedisStore } from '@wafer/redis-store'
-import { captureLogger, fixture, root, silent, until } from '../support/index.ts'
+import { captureLogger, fixture, silent, until } from '../support/index.ts'
 import { spawnRedis, startRedis } from '../support/redis.ts'
+import { startSharedDataChild } from '../support/shared-data-process.ts'
 
 const OK = '0'
 const INTERNAL_FAILURE = '10'
-
-/** A child process serving the shared-data filter on Redis; resolves to its URL. */
-async function child (t: TestContext, redisUrl: string, keyPrefix: string, barrier: number): Promise<string> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/shared-data-child.ts'), redisUrl, keyPrefix, fixture('proxy-sdk-shared'), String(barrier)],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-  t.after(async () => {
-    if (proc.exitCode !== null) return
-    const exited = once(proc, 'exit')
-    proc.kill('SIGTERM')
-    await exited
-  })
-  const lines = createInterface({ input: proc.stdout })
-  for await (const line of lines) return (JSON.parse(line) as { url: string }).url
-  throw new Error('the child process exited before it listened')
-}
 
 /** Polls an asynchronous check every 20 ms for up to 10 s. */
 async function eventually (what: string, check: () => Promise<boolean>): Promise<void> {
@@ -51,7 +33,7 @@ test('two processes, each with its own Wafer and RedisStore, increment one count
   t.after(() => redis.stop())
   const prefix = `shared-${process.pid}-${Date.now()}:`
   const perProcess = 25
-  const [a, b] = await Promise.all([child(t, redis.url, prefix, perProcess), child(t, redis.url, prefix, perProcess)]) as [string, string]
+  const [a, b] = await Promise.all([startSharedDataChild(t, redis.url, prefix, fixture('proxy-sdk-shared'), perProcess), startSharedDataChild(t, redis.url, prefix, fixture('proxy-sdk-shared'), perProcess)]) as [string, string]
   assert.equal((await op(a, { 'x-op': 'set', 'x-value': '0' })).headers.get('x-status'), OK)
   // Process b learns of the counter (from Redis, or from the change a's write published).
   await eventually('b reads the counter', async () => (await op(b, { 'x-op': 'read' })).status === 200)

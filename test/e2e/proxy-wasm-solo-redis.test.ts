@@ -3,30 +3,12 @@
 // each process has its own Wafer runtime and RedisStore; concurrent requests in both increment
 // one counter with CAS retries, and it ends at exactly the total.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { test, type TestContext } from 'node:test'
-import { fixture, root } from '../support/index.ts'
+import { test } from 'node:test'
+import { fixture } from '../support/index.ts'
 import { startRedis } from '../support/redis.ts'
+import { startSharedDataChild } from '../support/shared-data-process.ts'
 
 const OK = '0'
-
-/** A child process serving the solo counter on Redis; resolves to its URL. */
-async function child (t: TestContext, redisUrl: string, keyPrefix: string, barrier: number): Promise<string> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/e2e/proxy-wasm-solo-redis-child.ts'), redisUrl, keyPrefix, fixture('proxy-solo-counter'), String(barrier)],
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-  t.after(async () => {
-    if (proc.exitCode !== null) return
-    const exited = once(proc, 'exit')
-    proc.kill('SIGTERM')
-    await exited
-  })
-  const lines = createInterface({ input: proc.stdout })
-  for await (const line of lines) return (JSON.parse(line) as { url: string }).url
-  throw new Error('the child process exited before it listened')
-}
 
 async function read (url: string): Promise<Response> {
   return await fetch(`${url}/op`, { headers: { 'x-op': 'read' }, signal: AbortSignal.timeout(5000) })
@@ -37,7 +19,7 @@ test('two processes on one Redis increment the solo SDK counter with CAS retries
   t.after(() => redis.stop())
   const prefix = `solo-${process.pid}-${Date.now()}:`
   const perProcess = 20
-  const [a, b] = await Promise.all([child(t, redis.url, prefix, perProcess), child(t, redis.url, prefix, perProcess)]) as [string, string]
+  const [a, b] = await Promise.all([startSharedDataChild(t, redis.url, prefix, fixture('proxy-solo-counter'), perProcess, 'solo_counter'), startSharedDataChild(t, redis.url, prefix, fixture('proxy-solo-counter'), perProcess, 'solo_counter')]) as [string, string]
   // Each process's first root context created the counter if it was not there: both read it.
   for (const url of [a, b]) {
     const res = await read(url)
