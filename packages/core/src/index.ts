@@ -8,7 +8,7 @@ export { Filter, failureReason, type FilterStatus, type FilterState } from './ru
 export type { FilterOptions, FailurePolicy } from './runtime/filter-options.js'
 export { defaultPoolOptions, type PoolOptions, type PoolStats } from './runtime/pool.js'
 export { readModuleInfo, formatSignature, type ModuleInfo, type FuncType } from './wasm/binary.js'
-export { Exchange, type ExchangeInit, type Headers, type ResponseHeaders, type ResponseState } from './http/exchange.js'
+export { Exchange, type ConnectionInfo, type ExchangeInit, type Headers, type ResponseHeaders, type ResponseState } from './http/exchange.js'
 export { LiveResponse, type ReplyAccess } from './http/response-state.js'
 export { RequestDriver, RequestHold, DrivenExchange, runResponsePhase, requestTarget, hasBody, type RequestIO, type ResponseIO, type ResponseSink, type ResponseNeeds } from './http/request-driver.js'
 export { errorBody, errorResponse, errorReply, JSON_ERROR_TYPE } from './http/error-body.js'

@@ -184,7 +184,7 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
       done(err as Error)
       return
     }
-    const run = new FastifyExchange({ id: String(request.id), method: request.method, url, headers: request.headers, remoteAddress: request.ip, log: request.log },
+    const run = new FastifyExchange({ id: String(request.id), method: request.method, url, headers: request.headers, remoteAddress: request.ip, log: request.log, connection: request.raw.socket },
       chain, hold, request, reply, bodyless)
     ;(request as WithExchange)[kExchange] = run
     run.done = done as Done

@@ -15,6 +15,18 @@ export interface ExchangeInit {
   headers: Headers
   remoteAddress: string
   log: WaferLogger
+  /**
+   * The connection the request came on (pass the framework's socket): read only when a filter
+   * asks for a port or the local address (Proxy-Wasm properties), never per request.
+   */
+  connection?: ConnectionInfo | undefined
+}
+
+/** What Wafer may read of a request's connection; a node:net Socket is one. */
+export interface ConnectionInfo {
+  readonly remotePort?: number | undefined
+  readonly localAddress?: string | undefined
+  readonly localPort?: number | undefined
 }
 
 /**
@@ -48,6 +60,8 @@ export class Exchange {
   readonly headers: Headers
   readonly remoteAddress: string
   readonly log: WaferLogger
+  /** The request's connection, when the adapter gave it (ExchangeInit#connection). */
+  readonly connection: ConnectionInfo | undefined
   /** The request body, when a filter that needs it has run. */
   body: Buffer | undefined
   pathChanged = false
@@ -74,6 +88,7 @@ export class Exchange {
     this.headers = init.headers
     this.remoteAddress = init.remoteAddress
     this.log = init.log
+    this.connection = init.connection
   }
 
   /** The request target after filters: path plus `?query` when there is one. */

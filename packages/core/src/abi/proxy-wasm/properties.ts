@@ -18,6 +18,8 @@ export interface PropertyScope {
 
 type Getter = (s: PropertyScope) => string | Buffer | bigint | undefined
 
+const port = (p: number | undefined): bigint | undefined => p === undefined ? undefined : BigInt(p)
+
 const requestHeader = (name: string): Getter => (s) => {
   const v = s.call.ex === undefined ? undefined : readHeader(s.call, HeaderMap.Request, name)
   return typeof v === 'string' ? v : undefined
@@ -46,6 +48,9 @@ export const PROPERTIES: Readonly<Record<string, { getter: Getter, description: 
     description: 'the reply status, in the response phase (integer)'
   },
   'source.address': { getter: (s) => s.call.ex?.remoteAddress, description: "the client's IP address (without its port)" },
+  'source.port': { getter: (s) => port(s.call.ex?.connection?.remotePort), description: "the client's port (integer)" },
+  'destination.address': { getter: (s) => s.call.ex?.connection?.localAddress, description: 'the local IP address the request came to (without its port)' },
+  'destination.port': { getter: (s) => port(s.call.ex?.connection?.localPort), description: 'the local port the request came to (integer)' },
   plugin_name: { getter: (s) => s.filter, description: "the filter's name in the config" },
   plugin_root_id: { getter: (s) => s.rootId ?? '', description: "the filter's `proxyWasm.rootId`, empty by default" },
   plugin_vm_id: { getter: (s) => s.vmId ?? '', description: "the filter's `proxyWasm.vmId`, empty by default" }
