@@ -33,6 +33,7 @@ export const errorTable = {
   WAFER_ERR_CAPABILITY_DENIED: { status: 500, message: 'Filter module %s imports %s, which needs the "%s" capability; the filter is granted: %s' },
   WAFER_ERR_FILTER_INSTANTIATE: { status: 500, message: 'Filter "%s" (%s) could not be instantiated: %s' },
   WAFER_ERR_FILTER_CONFIG: { status: 500, message: 'Filter "%s" (%s) rejected its configuration: %s' },
+  WAFER_ERR_FILTERS_FAILED: { status: 500, message: '%s of %s filters failed to load, each with its own error:%s' },
   WAFER_ERR_FILTER_TRAP: { status: 503, message: 'Filter "%s" trapped in %s: %s' },
   WAFER_ERR_FILTER_FUEL: { status: 503, message: 'Filter "%s" ran out of fuel in %s: one phase of a request may use %s (limits.fuel)' },
   WAFER_ERR_FILTER_MEMORY: { status: 503, message: 'Filter "%s" trapped in %s at its memory limit of %s pages (limits.memoryPages): %s' },
@@ -86,6 +87,24 @@ export class WaferError extends Error {
 /** Creates a coded error; `args` fill the message template's `%s` slots in order. */
 export function waferError (code: WaferErrorCode, args: readonly unknown[], options?: { cause?: unknown, filter?: string }): WaferError {
   return new WaferError(code, args, options)
+}
+
+/** A WAFER_ERR_FILTERS_FAILED error: each failing filter's own error, and the filters' names in the same order. */
+export type FiltersFailedError = WaferError & { readonly errors: readonly unknown[], readonly filters: readonly string[] }
+
+/**
+ * The error for several filters that failed to load together (one that fails alone throws its
+ * own error): the message lists every filter with its code and message, `errors` keeps each
+ * error (as an AggregateError's does) and `filters` their names. `total` is how many were loading.
+ */
+export function filtersFailed (failures: ReadonlyArray<{ filter: string, error: unknown }>, total: number): FiltersFailedError {
+  const lines = failures.map(({ filter, error }) => {
+    const code = (error as { code?: unknown } | null)?.code
+    const text = error instanceof Error ? error.message : String(error)
+    return `\n  - "${filter}": ${typeof code === 'string' ? code : 'uncoded error'}: ${text.replaceAll('\n', '\n    ')}`
+  })
+  const err = waferError('WAFER_ERR_FILTERS_FAILED', [failures.length, total, lines.join('')])
+  return Object.assign(err, { errors: Object.freeze(failures.map((f) => f.error)), filters: Object.freeze(failures.map((f) => f.filter)) })
 }
 
 export function isWaferError (err: unknown, code?: WaferErrorCode): err is WaferError {

@@ -33,24 +33,32 @@ export interface ReloadFailure {
   file?: string
   /** For WAFER_ERR_CONFIG_INVALID: every problem, with its JSON path. */
   problems?: Array<{ path: string, message: string }>
+  /** For WAFER_ERR_FILTERS_FAILED: every filter that failed to load, with its own code and message. */
+  filters?: Array<{ name: string, code: string, message: string }>
 }
 
-/** A failed reload's report: the error as plain data, every line of its message and every config problem. */
+/** A failed reload's report: the error as plain data, every line of its message, every config problem and every failing filter. */
 export function failedReport (err: unknown, generation: number, at: string, durationMs: number): ReloadReport {
   return { outcome: 'failed', at, durationMs, from: generation, to: generation, loaded: [], removed: [], error: reloadFailure(err) }
 }
 
 function reloadFailure (err: unknown): ReloadFailure {
-  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown, file?: unknown, errors?: unknown }
-  const failure: ReloadFailure = {
-    code: typeof e.code === 'string' ? e.code : 'WAFER_ERR_INTERNAL',
-    message: messageOf(err)
-  }
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown, file?: unknown, errors?: unknown, filters?: unknown }
+  const failure: ReloadFailure = { code: codeOf(err), message: messageOf(err) }
   if (typeof e.file === 'string') failure.file = e.file
   if (failure.code === 'WAFER_ERR_CONFIG_INVALID' && Array.isArray(e.errors)) {
     failure.problems = e.errors.map((p: { path?: unknown, message?: unknown }) => ({ path: String(p?.path), message: String(p?.message) }))
   }
+  if (failure.code === 'WAFER_ERR_FILTERS_FAILED' && Array.isArray(e.errors) && Array.isArray(e.filters)) {
+    const names = e.filters
+    failure.filters = e.errors.map((x: unknown, i) => ({ name: String(names[i]), code: codeOf(x), message: messageOf(x) }))
+  }
   return failure
+}
+
+function codeOf (err: unknown): string {
+  const { code } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown }
+  return typeof code === 'string' ? code : 'WAFER_ERR_INTERNAL'
 }
 
 function messageOf (err: unknown): string {

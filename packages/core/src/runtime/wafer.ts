@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { pino } from 'pino'
 import type { WaferLogger } from '../logger.js'
-import { describe, isWaferError, waferError } from '../errors.js'
+import { describe, filtersFailed, isWaferError, waferError } from '../errors.js'
 import { MemoryStore } from '../state/memory-store.js'
 import type { KvStore } from '../state/store.js'
 import type { Chain } from './chain.js'
@@ -100,7 +100,7 @@ export class Wafer {
     this.#drainTimeoutMs = drainTimeoutMs
   }
 
-  /** Loads and configures every filter (in parallel); fails if any one fails, naming it. */
+  /** Loads and configures every filter (in parallel); fails if any fails, naming each one that did. */
   static async create (options: WaferOptions): Promise<Wafer> {
     // Every option, filters included, against the one schema (options-schema.ts): all problems at once.
     checkOptions('createWafer', options)
@@ -329,8 +329,9 @@ interface BuildContext {
 
 /**
  * Loads a generation: filters whose module bytes and settings are unchanged since `from` are
- * reused (warm pools and all); the others are read, compiled, validated and initialised. On
- * any failure the filters created here are closed and the error is thrown.
+ * reused (warm pools and all); the others are read, compiled, validated and initialised, all of
+ * them even when one fails. On any failure the filters created here are closed and the error is
+ * thrown: a filter's own when one failed, WAFER_ERR_FILTERS_FAILED listing each when several did.
  */
 async function build (definition: WaferDefinition, from: Generation | undefined, id: number, ctx: BuildContext): Promise<{ generation: Generation, created: Filter[] }> {
   if (typeof definition.filters !== 'object' || definition.filters === null) {
@@ -347,13 +348,16 @@ async function build (definition: WaferDefinition, from: Generation | undefined,
     return filter
   }))
   const filters = new Map<string, Filter>()
-  let failure: unknown
+  const failures: Array<{ filter: string, error: unknown }> = []
   results.forEach((r, i) => {
-    if (r.status === 'fulfilled') filters.set((resolved[i] as ResolvedFilterOptions).name, r.value)
-    else failure ??= r.reason
+    const name = (resolved[i] as ResolvedFilterOptions).name
+    if (r.status === 'fulfilled') filters.set(name, r.value)
+    else failures.push({ filter: name, error: r.reason })
   })
   try {
-    if (failure !== undefined) throw failure
+    // Every failing filter at once, so that one startup shows all there is to fix.
+    if (failures.length === 1) throw (failures[0] as { error: unknown }).error
+    if (failures.length > 1) throw filtersFailed(failures, resolved.length)
     return { generation: new Generation(id, filters, definition.chains ?? {}, definition.data), created }
   } catch (err) {
     for (const f of created) f.close()
