@@ -58,6 +58,37 @@ test('auth (jwt): expired, not yet valid, wrong signature, wrong alg, wrong issu
   }
 })
 
+test('auth (api-key): each key authenticates as its subject; near misses, prefixes, extensions and long keys are refused', async (t) => {
+  // Keys of different lengths, one a prefix of another, and one longer than the 128-byte slot
+  // every key is padded to (the slots then widen to it).
+  const long = 'L'.repeat(150)
+  const keys = ['k1', 'k1-longer', 'a-key-of-exactly-sixteen', long, 'ünïcode-kéy']
+  const subjects = ['one', 'two', 'three', 'four', 'five']
+  const fastify = await app({ auth: { module: exampleFilter('auth'), config: { mode: 'api-key', keys, subjects } } }, ['auth'])
+  t.after(() => fastify.close())
+  const send = (key: string | Buffer) => fastify.inject({ url: '/x', headers: { 'x-api-key': key as string } })
+  for (const [i, key] of keys.entries()) {
+    // The non-ASCII key is sent as its UTF-8 bytes, which the filter compares.
+    const res = await send(/[^\x00-\x7f]/.test(key) ? Buffer.from(key, 'utf8').toString('latin1') : key)
+    assert.equal(res.statusCode, 200, `key ${i}`)
+    assert.equal(res.json().headers['x-auth-subject'], subjects[i], `key ${i}`)
+    assert.equal(res.json().headers['x-api-key'], undefined, `key ${i}: the credential is removed`)
+  }
+  // Same length as a key, one byte off: at the start, in the middle, at the end, past 128 bytes.
+  const oneOff = (key: string, at: number) => `${key.slice(0, at)}${key[at] === 'x' ? 'y' : 'x'}${key.slice(at + 1)}`
+  const refused = ['k', 'k2', 'k1-longe', 'k1-longerx', 'K1', 'k1 ', `${long}L`, long.slice(1), 'L'.repeat(128), 'x'.repeat(4000), 'ünïcode-kéy',
+    oneOff(keys[1] as string, 0), oneOff(keys[1] as string, 8), oneOff(keys[2] as string, 9), oneOff(keys[2] as string, 23), oneOff(long, 127), oneOff(long, 140), oneOff(long, 149)]
+  for (const key of refused) {
+    const res = await send(key)
+    assert.equal(res.statusCode, 401, `${key.slice(0, 20)} (${key.length})`)
+    assert.equal(res.json().error, 'invalid api key')
+    assert.equal(res.headers['www-authenticate'], 'ApiKey')
+  }
+  const missing = await fastify.inject({ url: '/x' })
+  assert.equal(missing.statusCode, 401)
+  assert.equal(missing.json().error, 'missing api key')
+})
+
 test('auth: configs it cannot use are rejected at startup with the field named', async () => {
   const cases: Array<[unknown, RegExp]> = [
     [{ mode: 'api-key', keys: [] }, /"keys"/],

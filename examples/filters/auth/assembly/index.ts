@@ -1,8 +1,7 @@
 // Authenticates requests with an API key header or an HS256 JWT bearer token. On success the
 // route sees `x-auth-subject` and no credential; on failure the client gets a 401.
 import {
-  Action, ByteBuffer, Config, constantTimeEqual, Filter, isHeaderName, isHeaderValue, now, registerFilter, Request,
-  jsonString, sha256, sha256Into
+  Action, ByteBuffer, Config, Filter, isHeaderName, isHeaderValue, now, registerFilter, Request, jsonString
 } from "@wafer/sdk-assemblyscript";
 import { JwtOptions, verifyJwt } from "./jwt";
 export * from "@wafer/sdk-assemblyscript/assembly/exports-request";
@@ -12,9 +11,13 @@ const MODE_JWT: i32 = 1;
 const SUBJECT_HEADER = "x-auth-subject";
 const MAX_LEEWAY_SECONDS: f64 = 300;
 
-// The presented key and its digest: read and hashed in place, nothing allocated per request.
-const KEY = new ByteBuffer(128);
-const DIGEST = new Uint8Array(32);
+// Each configured key sits in a slot of SLOT_BYTES (its bytes, then zeros), and the presented key
+// is read into a buffer padded the same way. Every slot is compared in full, with its length,
+// and without an early exit: the time taken depends only on the configuration (how many keys,
+// and SLOT_BYTES), never on the presented key, how much of it was right, or which key matched.
+const MIN_SLOT_BYTES = 128;
+// The presented key, read in place: nothing is allocated per request.
+const KEY = new ByteBuffer(MIN_SLOT_BYTES);
 
 function utf8(s: string): Uint8Array {
   return Uint8Array.wrap(String.UTF8.encode(s));
@@ -27,9 +30,11 @@ function unauthorized(req: Request, challenge: string, reason: string): Action {
 class Auth extends Filter {
   mode: i32 = MODE_API_KEY;
   header: string = "x-api-key";
-  // SHA-256 of each key: comparing fixed-length digests keeps the comparison constant-time
-  // even across keys of different lengths.
-  keyDigests: Uint8Array[] = [];
+  // The keys' bytes, one slot of `slotBytes` each (a multiple of 8: MIN_SLOT_BYTES, or the
+  // longest key's length rounded up), and each key's length.
+  keySlots: StaticArray<u8> = new StaticArray<u8>(0);
+  keyLengths: StaticArray<i32> = new StaticArray<i32>(0);
+  slotBytes: i32 = MIN_SLOT_BYTES;
   // The subject reported for each key, so later filters (a rate limit) can tell clients apart.
   subjects: string[] = [];
   jwt: JwtOptions = new JwtOptions();
@@ -52,12 +57,22 @@ class Auth extends Filter {
       if (config.has("subjects") && (subjects == null || subjects.length != keys.length)) {
         return "\"subjects\" must be an array of strings, one per entry of \"keys\"";
       }
+      const encoded: Uint8Array[] = [];
       for (let i = 0; i < keys.length; i++) {
         if (keys[i].length == 0) return "\"keys\" must not contain an empty string";
-        this.keyDigests.push(sha256(utf8(keys[i])));
+        const bytes = utf8(keys[i]);
+        if (bytes.length > this.slotBytes) this.slotBytes = (bytes.length + 7) & ~7;
+        encoded.push(bytes);
         const subject = subjects != null ? subjects[i] : "key-" + i.toString();
         if (subject.length == 0 || !isHeaderValue(subject)) return "\"subjects\" must be non-empty header-safe strings";
         this.subjects.push(subject);
+      }
+      this.keySlots = new StaticArray<u8>(encoded.length * this.slotBytes);
+      this.keyLengths = new StaticArray<i32>(encoded.length);
+      for (let i = 0; i < encoded.length; i++) {
+        const bytes = encoded[i];
+        memory.copy(changetype<usize>(this.keySlots) + <usize>(i * this.slotBytes), bytes.dataStart, <usize>bytes.length);
+        this.keyLengths[i] = bytes.length;
       }
       return null;
     }
@@ -82,16 +97,33 @@ class Auth extends Filter {
   private checkApiKey(req: Request): Action {
     // The header's bytes as sent; a configured key is compared as its UTF-8 bytes.
     if (!req.headerInto(this.header, KEY.clear())) return unauthorized(req, "ApiKey", "missing api key");
-    sha256Into(KEY, DIGEST);
-    let found = -1;
-    // No early exit: the time taken must not say which key (if any) matched.
-    for (let i = 0; i < this.keyDigests.length; i++) {
-      if (constantTimeEqual(DIGEST, this.keyDigests[i])) found = i;
-    }
+    const found = this.matchKey();
     if (found < 0) return unauthorized(req, "ApiKey", "invalid api key");
     req.removeHeader(this.header);
     req.setHeader(SUBJECT_HEADER, this.subjects[found]);
     return Action.Continue;
+  }
+
+  // The index of the configured key equal to KEY's bytes, or -1. Compares every slot in full:
+  // no early exit and no branch on the bytes, so the time does not depend on them.
+  private matchKey(): i32 {
+    const n = KEY.length;
+    const width = this.slotBytes;
+    // Pad the presented key with zeros to a slot's width (a longer one is compared by its first
+    // `width` bytes and its length, which then differs).
+    if (n < width) memory.fill(KEY.reserve(width - n), 0, <usize>(width - n));
+    const presented = KEY.dataStart;
+    const slots = changetype<usize>(this.keySlots);
+    let found = -1;
+    for (let i = 0; i < this.keyLengths.length; i++) {
+      const slot = slots + <usize>(i * width);
+      let diff = <u64>(n ^ unchecked(this.keyLengths[i]));
+      for (let off = 0; off < width; off += 8) {
+        diff |= load<u64>(presented + <usize>off) ^ load<u64>(slot + <usize>off);
+      }
+      found = select<i32>(i, found, diff == 0);
+    }
+    return found;
   }
 
   private checkJwt(req: Request): Action {
