@@ -38,3 +38,56 @@ test('headerName: the same name from a new address is found by its bytes; a chan
   put(7000, 'bad name')
   assert.equal(mem.headerName(7000, 8), undefined, 'not a token')
 })
+
+test('latin1 and fieldValue decode every length the same as Buffer does (one call per length up to 16, then the helper)', () => {
+  const all = Array.from({ length: 300 }, (_, i) => 0x20 + ((i * 37) % 0xe0))
+  const mem = memoryWith(all)
+  const reference = Buffer.from(all)
+  for (let len = 0; len <= 297; len++) {
+    for (const at of [0, 3]) {
+      const expected = reference.toString('latin1', at, at + len)
+      assert.equal(mem.latin1(100 + at, len), expected, `latin1, ${len} bytes at +${at}`)
+      const value = mem.fieldValue(100 + at, len)
+      assert.equal(value, /\x7f/.test(expected) ? undefined : expected, `fieldValue, ${len} bytes at +${at}`)
+    }
+  }
+})
+
+test('headerName: a cached name is checked against every byte, whatever its length, at the same address', () => {
+  const memory = new WebAssembly.Memory({ initial: 1 })
+  const bytes = new Uint8Array(memory.buffer)
+  const mem = new GuestMemory()
+  mem.attach(memory)
+  const put = (at: number, s: string): void => { bytes.set(Buffer.from(s, 'latin1'), at) }
+  for (let len = 1; len <= 40; len++) {
+    const name = Array.from({ length: len }, (_, i) => String.fromCharCode(0x61 + ((i + len) % 26))).join('')
+    put(2000, name)
+    assert.equal(mem.headerName(2000, len), name, `${len} bytes`)
+    assert.equal(mem.headerName(2000, len), name, `${len} bytes, cached`)
+    // One byte changed, at each position in turn: never the cached name.
+    for (let i = 0; i < len; i++) {
+      const changed = `${name.slice(0, i)}-${name.slice(i + 1)}`
+      put(2000, changed)
+      assert.equal(mem.headerName(2000, len), changed, `${len} bytes, byte ${i} changed`)
+      put(2000, name)
+      assert.equal(mem.headerName(2000, len), name, `${len} bytes, byte ${i} back`)
+    }
+    // Another case of the same name at the same address: the same lower-cased name.
+    put(2000, name.toUpperCase())
+    assert.equal(mem.headerName(2000, len), name, `${len} bytes, upper case`)
+  }
+})
+
+test('headerName: after memory.grow (a new buffer) names are still read from the current bytes', () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 })
+  const mem = new GuestMemory()
+  mem.attach(memory)
+  new Uint8Array(memory.buffer).set(Buffer.from('x-first-name'), 3000)
+  assert.equal(mem.headerName(3000, 12), 'x-first-name')
+  memory.grow(1)
+  new Uint8Array(memory.buffer).set(Buffer.from('x-other-name'), 3000)
+  // The glue checks bounds first, which refreshes the view.
+  assert.equal(mem.inBounds(3000, 12), true)
+  assert.equal(mem.headerName(3000, 12), 'x-other-name')
+  assert.equal(mem.inBounds(65536 + 10, 12), true, 'the grown page is in bounds')
+})
