@@ -9,49 +9,10 @@ import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { test, type TestContext } from 'node:test'
-import express from 'express'
-import Fastify from 'fastify'
-import wafer from '@wafer/fastify'
-import { createWaferMiddleware } from '@wafer/express'
-import type { ChainSpec, Wafer, WaferDefinition } from '@wafer/core'
-import type { pino } from 'pino'
-import { captureLogger, fixture, listenLocal, silent, until, type LogLine } from '../support/index.ts'
+import type { WaferDefinition } from '@wafer/core'
+import { fixture, until, type LogLine } from '../support/index.ts'
+import { adapters, failure, runApp, type Echo } from '../support/adapter-apps.ts'
 import { startGateway } from '../support/proxy-harness.ts'
-
-interface Options {
-  filters: WaferDefinition['filters']
-  routes: Array<{ path: string, chain: ChainSpec }>
-  logger?: pino.Logger
-}
-
-interface App {
-  url: string
-  runtime: Wafer
-  close: () => Promise<void>
-}
-
-interface Echo {
-  url: string
-  headers: Record<string, string | undefined>
-}
-
-async function fastifyApp (o: Options): Promise<App> {
-  const app = Fastify({ loggerInstance: o.logger ?? silent })
-  await app.register(wafer, { filters: o.filters })
-  const echo = async (req: { url: string, headers: unknown }): Promise<unknown> => ({ url: req.url, headers: req.headers })
-  for (const route of o.routes) app.get(route.path, { config: { wafer: { chain: route.chain } } }, echo)
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  return { url, runtime: app.wafer, close: () => app.close() }
-}
-
-async function expressApp (o: Options): Promise<App> {
-  const middleware = await createWaferMiddleware({ filters: o.filters, logger: o.logger ?? silent })
-  const app = express()
-  const echo = (req: express.Request, res: express.Response): void => { res.json({ url: req.url, headers: req.headers }) }
-  for (const route of o.routes) app.get(route.path, middleware.chain(route.chain), echo)
-  const { url, close } = await listenLocal(app, () => middleware.close())
-  return { url, runtime: middleware.wafer, close }
-}
 
 interface AuthServer {
   url: string
@@ -92,12 +53,6 @@ async function closedPort (): Promise<string> {
   return `http://127.0.0.1:${port}`
 }
 
-/** The fail-closed log line of `filter`, with the error it carries. */
-function failure (lines: LogLine[], filter: string): { code: string, message: string } | undefined {
-  const line = lines.find((l) => l.filter === filter && l.level === 50 && typeof l.err === 'object')
-  return line?.err as { code: string, message: string } | undefined
-}
-
 const HOSTILE_POINTERS: ReadonlyArray<[string, string]> = [
   ['a', 'proxy_http_call'], ['b', 'proxy_http_call'], ['c', 'proxy_http_call'],
   ['d', 'proxy_register_shared_queue'], ['e', 'proxy_register_shared_queue'], ['f', 'proxy_resolve_shared_queue'],
@@ -113,18 +68,10 @@ async function eventually (what: string, check: () => Promise<boolean>, timeoutM
   }
 }
 
-const adapters = [['fastify', fastifyApp], ['express', expressApp]] as const
-
-for (const [adapter, start] of adapters) {
-  const run = async (t: TestContext, o: Options): Promise<App> => {
-    const app = await start(o)
-    t.after(() => app.close())
-    return app
-  }
-
+for (const [adapter, make] of adapters) {
   test(`${adapter}: an HTTP callout that grants lets the request through with what the upstream said; one that denies answers 403; the route is not reached`, async (t) => {
     const auth = await authServer(t)
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { auth: { module: fixture('proxy-sdk-callout'), proxyWasm: { upstreams: { auth: auth.url } } } },
       routes: [{ path: '/echo', chain: ['auth'] }]
     })
@@ -148,12 +95,11 @@ for (const [adapter, start] of adapters) {
 
   test(`${adapter}: an HTTP call is the root context's (as in the cpp-host): its answer comes to the root context with the call's token; making the request's context effective resumes it`, async (t) => {
     const auth = await authServer(t)
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { k: { module: fixture('proxy-async-hostile'), config: 'k', pool: { min: 1, max: 1 }, proxyWasm: { upstreams: { up: auth.url } } } },
-      routes: [{ path: '/k', chain: ['k'] }],
-      logger
+      routes: [{ path: '/k', chain: ['k'] }]
     })
+    const { lines } = app
     for (const expected of ['answer context 1 token 1', 'answer context 1 token 2']) {
       const res = await fetch(`${app.url}/k`)
       assert.equal(res.status, 200, 'continued from the answer')
@@ -165,16 +111,15 @@ for (const [adapter, start] of adapters) {
 
   test(`${adapter}: a callout that gets no answer (timeout, refused) calls back with no headers and no body, logged with the filter's name; an unknown upstream is BAD_ARGUMENT`, async (t) => {
     const auth = await authServer(t)
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: {
         slow: { module: fixture('proxy-sdk-callout'), proxyWasm: { upstreams: { auth: `${auth.url}/hang` } } },
         refused: { module: fixture('proxy-sdk-callout'), proxyWasm: { upstreams: { auth: await closedPort() } } },
         unknown: { module: fixture('proxy-sdk-callout'), config: 'nope', proxyWasm: { upstreams: { auth: auth.url } } }
       },
-      routes: [{ path: '/slow', chain: ['slow'] }, { path: '/refused', chain: ['refused'] }, { path: '/unknown', chain: ['unknown'] }],
-      logger
+      routes: [{ path: '/slow', chain: ['slow'] }, { path: '/refused', chain: ['refused'] }, { path: '/unknown', chain: ['unknown'] }]
     })
+    const { lines } = app
     const started = performance.now()
     const slow = await fetch(`${app.url}/slow`, { headers: { 'x-user': 'ann', 'x-timeout': '150' } })
     assert.equal(slow.status, 504)
@@ -195,7 +140,7 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: ticks reach the root context on every period; a request paused until the next tick is resumed from proxy_on_tick`, async (t) => {
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { ticks: { module: fixture('proxy-sdk-ticks'), config: '10', pool: { min: 1, max: 1 } } },
       routes: [{ path: '/echo', chain: ['ticks'] }]
     })
@@ -214,7 +159,7 @@ for (const [adapter, start] of adapters) {
 
   test(`${adapter}: an HTTP call made from the root context (in a tick) is answered on the root context`, async (t) => {
     const auth = await authServer(t)
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { auth: { module: fixture('proxy-sdk-callout'), config: 'tick:auth', pool: { min: 1, max: 1 }, proxyWasm: { upstreams: { auth: auth.url } } } },
       routes: [{ path: '/echo', chain: ['auth'] }]
     })
@@ -223,7 +168,7 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: a queue between two filters: one enqueues in its request phase, the other's root context gets proxy_on_queue_ready and dequeues; a request paused for the queue resumes with the message`, async (t) => {
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: {
         sender: { module: fixture('proxy-sdk-queue'), config: 'sender' },
         receiver: { module: fixture('proxy-sdk-queue'), config: 'receiver', pool: { min: 1, max: 1 } }
@@ -244,10 +189,10 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: bad pointers to every HTTP-call, queue and timer host call fail the request with WAFER_ERR_ABI_BAD_POINTER naming the call`, async (t) => {
-    const { logger, lines } = captureLogger('info')
     const filters: WaferDefinition['filters'] = {}
     for (const [c] of HOSTILE_POINTERS) filters[`ptr-${c}`] = { module: fixture('proxy-async-hostile'), config: c }
-    const app = await run(t, { filters, routes: HOSTILE_POINTERS.map(([c]) => ({ path: `/ptr/${c}`, chain: [`ptr-${c}`] })), logger })
+    const app = await runApp(t, make, { filters, routes: HOSTILE_POINTERS.map(([c]) => ({ path: `/ptr/${c}`, chain: [`ptr-${c}`] })) })
+    const { lines } = app
     for (const [c, call] of HOSTILE_POINTERS) {
       const res = await fetch(`${app.url}/ptr/${c}`)
       const body = await res.json() as { code: string, filter: string }
@@ -258,12 +203,11 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: a pause that something could resume but nothing does ends at limits.timeoutMs with WAFER_ERR_FILTER_DEADLINE, and the instance is replaced`, async (t) => {
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { wait: { module: fixture('proxy-async-hostile'), config: 'w', limits: { timeoutMs: 150 } } },
-      routes: [{ path: '/wait', chain: ['wait'] }],
-      logger
+      routes: [{ path: '/wait', chain: ['wait'] }]
     })
+    const { lines } = app
     const res = await fetch(`${app.url}/wait`)
     assert.deepEqual([res.status, (await res.json() as { code: string }).code], [503, 'WAFER_ERR_FILTER_DEADLINE'])
     assert.match(failure(lines, 'wait')?.message ?? '', /within 150 ms of its first wait; it was waiting for a resume after proxy_on_request_headers \(action 1\) paused/)
@@ -271,12 +215,11 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: a request whose client goes away while paused ends cleanly: proxy_on_log and proxy_on_delete run, the instance goes back, nothing is logged as a failure`, async (t) => {
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { wait: { module: fixture('proxy-async-hostile'), config: 'w', pool: { min: 1, max: 1 } } },
-      routes: [{ path: '/wait', chain: ['wait'] }],
-      logger
+      routes: [{ path: '/wait', chain: ['wait'] }]
     })
+    const { lines } = app
     const controller = new AbortController()
     const request = fetch(`${app.url}/wait`, { signal: controller.signal }).catch((err: unknown) => err)
     await until('the request is paused', () => app.runtime.filter('wait')?.status().pool.busy === 1)
@@ -292,12 +235,11 @@ for (const [adapter, start] of adapters) {
 
   test(`${adapter}: a request whose client goes away while it waits for an HTTP call ends at once; the call's late answer comes to the root context and reaches neither that request nor the next one`, async (t) => {
     const auth = await authServer(t)
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { slow: { module: fixture('proxy-sdk-callout'), pool: { min: 1, max: 1 }, proxyWasm: { upstreams: { auth: `${auth.url}/hang` } } } },
-      routes: [{ path: '/slow', chain: ['slow'] }],
-      logger
+      routes: [{ path: '/slow', chain: ['slow'] }]
     })
+    const { lines } = app
     const controller = new AbortController()
     const gone = fetch(`${app.url}/slow`, { headers: { 'x-user': 'ann', 'x-timeout': '300' }, signal: controller.signal }).catch((err: unknown) => err)
     await until('the call reached the upstream', () => auth.seen.length === 1)
@@ -314,12 +256,11 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: a trap in proxy_on_tick is logged with the filter's name and code; the instance is discarded and replaced while requests keep working`, async (t) => {
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { tick: { module: fixture('proxy-async-hostile'), config: 't', pool: { min: 1, max: 1 } } },
-      routes: [{ path: '/tick', chain: ['tick'] }],
-      logger
+      routes: [{ path: '/tick', chain: ['tick'] }]
     })
+    const { lines } = app
     await until('a tick trapped', () => lines.some((l) => l.filter === 'tick' && l.level === 50))
     const line = lines.find((l) => l.filter === 'tick' && l.level === 50) as LogLine
     assert.equal(line.msg, 'filter "tick" failed in proxy_on_tick, outside any request; its instance is discarded and replaced')
@@ -335,12 +276,11 @@ for (const [adapter, start] of adapters) {
 }
 
 test('a tick outside any request cannot send a local response (BAD_ARGUMENT); ticks stop when the filter is replaced by a reload and when the runtime closes', async (t) => {
-  const { logger, lines } = captureLogger('info')
-  const app = await fastifyApp({
+  const app = await adapters[0][1]({
     filters: { tick: { module: fixture('proxy-async-hostile'), config: 'l' }, send: { module: fixture('proxy-async-hostile'), config: 's' } },
-    routes: [{ path: '/tick', chain: ['tick'] }],
-    logger
+    routes: [{ path: '/tick', chain: ['tick'] }]
   })
+  const { lines } = app
   t.after(() => app.close())
   await until('tick status', () => lines.some((l) => l.filter === 'send' && l.msg === 'tick status 2'))
   const ticks = (): number => lines.filter((l) => l.filter === 'tick' && l.msg.endsWith('tick')).length

@@ -4,76 +4,15 @@
 // requests; CAS_MISMATCH and NOT_FOUND; VM ids; hostile pointers to every new host call
 // (proxy-hostile-shared.wat). Across processes on Redis: proxy-wasm-shared-redis.test.ts.
 import assert from 'node:assert/strict'
-import { test, type TestContext } from 'node:test'
-import express from 'express'
-import Fastify from 'fastify'
-import wafer from '@wafer/fastify'
-import { createWaferMiddleware } from '@wafer/express'
-import type { Wafer, WaferDefinition } from '@wafer/core'
-import type { pino } from 'pino'
-import { captureLogger, fixture, listenLocal, silent, type LogLine } from '../support/index.ts'
+import { test } from 'node:test'
+import type { WaferDefinition } from '@wafer/core'
+import { fixture } from '../support/index.ts'
+import { adapters, failure, runApp } from '../support/adapter-apps.ts'
 
 /** proxy_status_t values the guest reports. */
 const OK = '0'
 const NOT_FOUND = '1'
 const CAS_MISMATCH = '8'
-
-interface Options {
-  filters: WaferDefinition['filters']
-  /** Path -> the chain of that route; every other path goes through no filter. */
-  routes: Record<string, string[]>
-  logger?: pino.Logger
-  /** Requests to `/count` wait until this many have arrived, so every request phase runs before any response phase. */
-  barrier?: number
-}
-
-interface App {
-  url: string
-  runtime: Wafer
-}
-
-/** Holds requests until `n` have arrived, then lets them all go. */
-function barrier (n: number): () => Promise<void> {
-  let arrived = 0
-  let release: () => void = () => {}
-  const all = new Promise<void>((resolve) => { release = resolve })
-  return async () => {
-    if (++arrived >= n) release()
-    await all
-  }
-}
-
-async function fastifyApp (t: TestContext, o: Options): Promise<App> {
-  const app = Fastify({ loggerInstance: o.logger ?? silent })
-  await app.register(wafer, { filters: o.filters })
-  const wait = barrier(o.barrier ?? 1)
-  for (const [path, chain] of Object.entries(o.routes)) {
-    app.get(path, { config: { wafer: { chain } } }, async () => {
-      if (path === '/count') await wait()
-      return { ok: true }
-    })
-  }
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  t.after(() => app.close())
-  return { url, runtime: app.wafer }
-}
-
-async function expressApp (t: TestContext, o: Options): Promise<App> {
-  const middleware = await createWaferMiddleware({ filters: o.filters, logger: o.logger ?? silent })
-  const app = express()
-  const wait = barrier(o.barrier ?? 1)
-  for (const [path, chain] of Object.entries(o.routes)) {
-    app.get(path, middleware.chain(chain), (_req, res) => {
-      if (path !== '/count') { res.json({ ok: true }); return }
-      void wait().then(() => res.json({ ok: true }))
-    })
-  }
-  const { url, close } = await listenLocal(app, () => middleware.close())
-  t.after(close)
-  return { url, runtime: middleware.wafer }
-}
-
-const adapters = [['fastify', fastifyApp], ['express', expressApp]] as const
 
 /** One shared-data operation through the filter on `path`. */
 async function op (url: string, path: string, headers: Record<string, string>): Promise<{ status: number, body: string, headers: Headers }> {
@@ -87,10 +26,10 @@ const HOSTILE: ReadonlyArray<[string, string]> = [
   ['f', 'proxy_define_metric'], ['g', 'proxy_define_metric'], ['h', 'proxy_get_metric']
 ]
 
-for (const [adapter, start] of adapters) {
+for (const [adapter, make] of adapters) {
   test(`${adapter}: a shared-data counter incremented with CAS retries by 40 concurrent requests ends at exactly 40`, async (t) => {
     const n = 40
-    const app = await start(t, { filters: { shared: { module: fixture('proxy-sdk-shared'), pool: { max: n + 2 } } }, routes: { '/count': ['shared'], '/op': ['shared'] }, barrier: n })
+    const app = await runApp(t, make, { filters: { shared: { module: fixture('proxy-sdk-shared'), pool: { max: n + 2 } } }, routes: [{ path: '/count', chain: ['shared'] }, { path: '/op', chain: ['shared'] }], barrier: n })
     assert.equal((await op(app.url, '/op', { 'x-op': 'set', 'x-value': '0' })).headers.get('x-status'), OK)
     const replies = await Promise.all(Array.from({ length: n }, async () => {
       const res = await fetch(`${app.url}/count`, { headers: { 'x-op': 'incr' } })
@@ -106,7 +45,7 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: NOT_FOUND for a missing key, CAS_MISMATCH for a stale CAS, a new CAS on every write, CAS 0 sets whatever is there`, async (t) => {
-    const app = await start(t, { filters: { shared: { module: fixture('proxy-sdk-shared') } }, routes: { '/op': ['shared'] } })
+    const app = await runApp(t, make, { filters: { shared: { module: fixture('proxy-sdk-shared') } }, routes: [{ path: '/op', chain: ['shared'] }] })
     const missing = await op(app.url, '/op', { 'x-op': 'read', 'x-key': 'nothing' })
     assert.deepEqual([missing.status, missing.headers.get('x-status')], [404, NOT_FOUND])
     assert.equal((await op(app.url, '/op', { 'x-op': 'set', 'x-key': 'k', 'x-value': 'one', 'x-cas': '12345' })).headers.get('x-status'), OK, 'a missing key is written whatever the CAS (as in Envoy)')
@@ -128,9 +67,9 @@ for (const [adapter, start] of adapters) {
 
   test(`${adapter}: filters with the same proxyWasm.vmId share data; another VM id, or none, does not see it`, async (t) => {
     const module = fixture('proxy-sdk-shared')
-    const app = await start(t, {
+    const app = await runApp(t, make, {
       filters: { a: { module, proxyWasm: { vmId: 'vm1' } }, b: { module, proxyWasm: { vmId: 'vm1' } }, c: { module, proxyWasm: { vmId: 'vm2' } }, d: { module } },
-      routes: { '/a': ['a'], '/b': ['b'], '/c': ['c'], '/d': ['d'] }
+      routes: [{ path: '/a', chain: ['a'] }, { path: '/b', chain: ['b'] }, { path: '/c', chain: ['c'] }, { path: '/d', chain: ['d'] }]
     })
     assert.equal((await op(app.url, '/a', { 'x-op': 'set', 'x-key': 'shared', 'x-value': 'from a' })).headers.get('x-status'), OK)
     assert.equal((await op(app.url, '/b', { 'x-op': 'read', 'x-key': 'shared' })).body, 'from a')
@@ -141,20 +80,19 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: a bad pointer or length to a shared-data or metric host call fails the request with WAFER_ERR_ABI_BAD_POINTER naming the call`, async (t) => {
-    const { logger, lines } = captureLogger('info')
     const filters: WaferDefinition['filters'] = {}
-    const routes: Record<string, string[]> = {}
+    const routes: Array<{ path: string, chain: string[] }> = []
     for (const [c] of HOSTILE) {
       filters[`ptr-${c}`] = { module: fixture('proxy-hostile-shared'), config: c }
-      routes[`/ptr/${c}`] = [`ptr-${c}`]
+      routes.push({ path: `/ptr/${c}`, chain: [`ptr-${c}`] })
     }
-    const app = await start(t, { filters, routes, logger })
+    const app = await runApp(t, make, { filters, routes })
+    const { lines } = app
     for (const [c, call] of HOSTILE) {
       const res = await fetch(`${app.url}/ptr/${c}`)
       const body = await res.json() as { code: string, filter: string }
       assert.deepEqual([res.status, body.code, body.filter], [503, 'WAFER_ERR_ABI_BAD_POINTER', `ptr-${c}`], `case ${c} (${call})`)
-      const line = lines.find((l: LogLine) => l.filter === `ptr-${c}` && l.level === 50 && typeof l.err === 'object')
-      const err = line?.err as { code: string, message: string } | undefined
+      const err = failure(lines, `ptr-${c}`)
       assert.equal(err?.code, 'WAFER_ERR_ABI_BAD_POINTER', `case ${c}`)
       assert.ok(err?.message.includes(call), `case ${c}: ${err?.message}`)
     }

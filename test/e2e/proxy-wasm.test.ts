@@ -3,81 +3,10 @@
 // ABI 0.1.0 module, and hostile guests (bad pointers to every header and buffer call, hostile
 // allocators, proc_exit), whose failures are read back from a real pino logger's JSON lines.
 import assert from 'node:assert/strict'
-import { once } from 'node:events'
-import type { AddressInfo } from 'node:net'
-import { test, type TestContext } from 'node:test'
-import express from 'express'
-import Fastify from 'fastify'
-import wafer from '@wafer/fastify'
-import { createWaferMiddleware } from '@wafer/express'
-import type { ChainSpec, Wafer, WaferDefinition } from '@wafer/core'
-import type { pino } from 'pino'
-import { captureLogger, fixture, silent, until, type LogLine } from '../support/index.ts'
-
-interface Options {
-  filters: WaferDefinition['filters']
-  /** The chain every request goes through; `routes` get their own instead. */
-  chain?: ChainSpec
-  routes?: Array<{ path: string, chain: ChainSpec }>
-  logger?: pino.Logger
-}
-
-interface App {
-  url: string
-  runtime: Wafer
-  close: () => Promise<void>
-}
-
-interface Echo {
-  method: string
-  url: string
-  headers: Record<string, string | undefined>
-  body?: unknown
-}
-
-async function fastifyApp (o: Options): Promise<App> {
-  const app = Fastify({ loggerInstance: o.logger ?? silent })
-  await app.register(wafer, { filters: o.filters, ...(o.chain === undefined ? {} : { chain: o.chain }) })
-  const echo = async (req: { method: string, url: string, headers: unknown, body?: unknown }): Promise<unknown> =>
-    ({ method: req.method, url: req.url, headers: req.headers, ...(req.body === undefined ? {} : { body: req.body }) })
-  for (const route of o.routes ?? []) app.get(route.path, { config: { wafer: { chain: route.chain } } }, echo)
-  app.all('/*', echo)
-  const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  return { url, runtime: app.wafer, close: () => app.close() }
-}
-
-async function expressApp (o: Options): Promise<App> {
-  const middleware = await createWaferMiddleware({ filters: o.filters, logger: o.logger ?? silent, ...(o.chain === undefined ? {} : { chain: o.chain }) })
-  const app = express()
-  app.use(middleware)
-  app.use(express.text())
-  const echo = (req: express.Request, res: express.Response): void => {
-    res.json({ method: req.method, url: req.url, headers: req.headers, ...(typeof req.body === 'string' ? { body: req.body } : {}) })
-  }
-  for (const route of o.routes ?? []) app.get(route.path, middleware.chain(route.chain), echo)
-  app.use(echo)
-  const server = app.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    runtime: middleware.wafer,
-    close: async () => {
-      const closed = once(server, 'close')
-      server.close()
-      server.closeAllConnections()
-      await closed
-      await middleware.close()
-    }
-  }
-}
-
-const adapters = [['fastify', fastifyApp], ['express', expressApp]] as const
-
-/** The fail-closed log line of `filter`, with the error it carries. */
-function failure (lines: LogLine[], filter: string): { code: string, message: string } | undefined {
-  const line = lines.find((l) => l.filter === filter && l.level === 50 && typeof l.err === 'object')
-  return line?.err as { code: string, message: string } | undefined
-}
+import { test } from 'node:test'
+import type { WaferDefinition } from '@wafer/core'
+import { fixture, until } from '../support/index.ts'
+import { adapters, failure, runApp, type Echo } from '../support/adapter-apps.ts'
 
 const HOSTILE_POINTERS: ReadonlyArray<[string, string]> = [
   ['a', 'proxy_get_header_map_value'], ['b', 'proxy_get_header_map_value'], ['c', 'proxy_add_header_map_value'],
@@ -87,16 +16,10 @@ const HOSTILE_POINTERS: ReadonlyArray<[string, string]> = [
   ['m', 'proxy_get_property'], ['n', 'proxy_log'], ['o', 'fd_write'], ['p', 'fd_write']
 ]
 
-for (const [adapter, start] of adapters) {
-  const run = async (t: TestContext, o: Options): Promise<App> => {
-    const app = await start(o)
-    t.after(() => app.close())
-    return app
-  }
-
+for (const [adapter, make] of adapters) {
   test(`${adapter}: an unmodified SDK filter adds, replaces and removes request headers, reads pseudo-headers and properties, adds a response header, and logs from proxy_on_log`, async (t) => {
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, { filters: { p: { module: fixture('proxy-sdk-headers'), config: 'hello' } }, chain: ['p'], logger })
+    const app = await runApp(t, make, { filters: { p: { module: fixture('proxy-sdk-headers'), config: 'hello' } }, chain: ['p'] })
+    const { lines } = app
     const res = await fetch(`${app.url}/echo?x=1`, { headers: { 'x-user': 'ann', 'x-replace-me': 'a', 'x-remove-me': 'b' } })
     assert.equal(res.status, 200)
     const echo = await res.json() as Echo
@@ -131,7 +54,7 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: proxy_send_local_response answers the request; the route is not reached`, async (t) => {
-    const app = await run(t, { filters: { p: { module: fixture('proxy-sdk-headers') } }, chain: ['p'] })
+    const app = await runApp(t, make, { filters: { p: { module: fixture('proxy-sdk-headers') } }, chain: ['p'] })
     const res = await fetch(`${app.url}/echo`, { headers: { 'x-deny': 'yes' } })
     assert.equal(res.status, 403)
     assert.equal(res.headers.get('x-denied-by'), 'sdk-headers')
@@ -141,14 +64,14 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: an object config is JSON-encoded into the plugin configuration`, async (t) => {
-    const app = await run(t, { filters: { p: { module: fixture('proxy-sdk-headers'), config: { hosts: ['a.example'] } } }, chain: ['p'] })
+    const app = await runApp(t, make, { filters: { p: { module: fixture('proxy-sdk-headers'), config: { hosts: ['a.example'] } } }, chain: ['p'] })
     const res = await fetch(`${app.url}/echo`)
     assert.equal(res.headers.get('x-plugin-config'), '{"hosts":["a.example"]}')
   })
 
   test(`${adapter}: :path rewrites the request target under the request-target rule`, async (t) => {
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, { filters: { path: { module: fixture('proxy-sdk-path') } }, chain: ['path'], logger })
+    const app = await runApp(t, make, { filters: { path: { module: fixture('proxy-sdk-path') } }, chain: ['path'] })
+    const { lines } = app
     const moved = await fetch(`${app.url}/old/items?q=1`)
     assert.equal((await moved.json() as Echo).url, '/new/items?q=1')
     const refused = await fetch(`${app.url}/old/items`, { headers: { 'x-bad-path': 'yes' } })
@@ -158,7 +81,7 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: with proxyWasm.requestBody and responseBody the body callbacks get whole bodies; vmConfig and rootId reach the filter`, async (t) => {
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: { body: { module: fixture('proxy-sdk-body'), proxyWasm: { requestBody: true, responseBody: true, vmConfig: { region: 'eu' }, rootId: 'edge' } } },
       chain: ['body']
     })
@@ -179,7 +102,7 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: an ABI 0.1.0 module: proxy_get_configuration, and a pause after proxy_continue_request goes on`, async (t) => {
-    const app = await run(t, { filters: { old: { module: fixture('proxy-v010'), config: 'v1' } }, chain: ['old'] })
+    const app = await runApp(t, make, { filters: { old: { module: fixture('proxy-v010'), config: 'v1' } }, chain: ['old'] })
     const res = await fetch(`${app.url}/echo`)
     assert.equal(res.status, 200)
     const echo = await res.json() as Echo
@@ -192,7 +115,7 @@ for (const [adapter, start] of adapters) {
       [fixture('proxy-sdk-headers'), 'bad: no hosts', '[ERROR]: headers filter: configuration rejected: bad: no hosts'],
       [fixture('proxy-configure-false'), undefined, 'bad plugin configuration: expected a list of hosts']
     ] as const) {
-      await assert.rejects(start({ filters: { p: { module, config } }, chain: ['p'] }), (err: Error & { code: string }) => {
+      await assert.rejects(make({ filters: { p: { module, config } }, chain: ['p'] }), (err: Error & { code: string }) => {
         assert.equal(err.code, 'WAFER_ERR_FILTER_CONFIG')
         assert.ok(err.message.includes('Filter "p"') && err.message.includes('proxy_on_configure returned false'), err.message)
         assert.ok(err.message.includes(reason), err.message)
@@ -202,7 +125,7 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: a reload whose plugin configuration is rejected fails, and the old filter keeps serving`, async (t) => {
-    const app = await run(t, { filters: { p: { module: fixture('proxy-sdk-headers'), config: 'v1' } }, chain: ['p'] })
+    const app = await runApp(t, make, { filters: { p: { module: fixture('proxy-sdk-headers'), config: 'v1' } }, chain: ['p'] })
     const report = await app.runtime.reload({ filters: { p: { module: fixture('proxy-sdk-headers'), config: 'bad again' } } })
     assert.equal(report.outcome, 'failed')
     assert.equal(report.error?.code, 'WAFER_ERR_FILTER_CONFIG')
@@ -211,11 +134,11 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: a bad pointer or length to any header, buffer, property or log call fails the request with WAFER_ERR_ABI_BAD_POINTER naming the call`, async (t) => {
-    const { logger, lines } = captureLogger('info')
     const cases = [...HOSTILE_POINTERS, ['x', 'proc_exit(2)'] as [string, string]]
     const filters: WaferDefinition['filters'] = {}
     for (const [c] of cases) filters[`ptr-${c}`] = { module: fixture('proxy-hostile-pointers'), config: c }
-    const app = await run(t, { filters, routes: cases.map(([c]) => ({ path: `/ptr/${c}`, chain: [`ptr-${c}`] })), logger })
+    const app = await runApp(t, make, { filters, routes: cases.map(([c]) => ({ path: `/ptr/${c}`, chain: [`ptr-${c}`] })) })
+    const { lines } = app
     for (const [c, call] of cases) {
       const res = await fetch(`${app.url}/ptr/${c}`)
       const body = await res.json() as { code: string, filter: string }
@@ -229,15 +152,14 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: Pause with nothing to resume the request fails it under the failure policy: 503 fail-closed, skipped fail-open`, async (t) => {
-    const { logger, lines } = captureLogger('info')
-    const app = await run(t, {
+    const app = await runApp(t, make, {
       filters: {
         closed: { module: fixture('proxy-hostile-pointers'), config: 'q' },
         open: { module: fixture('proxy-hostile-pointers'), config: 'q', failurePolicy: 'fail-open' }
       },
-      routes: [{ path: '/closed', chain: ['closed'] }, { path: '/open', chain: ['open'] }],
-      logger
+      routes: [{ path: '/closed', chain: ['closed'] }, { path: '/open', chain: ['open'] }]
     })
+    const { lines } = app
     const closed = await fetch(`${app.url}/closed`)
     assert.deepEqual([closed.status, (await closed.json() as { code: string }).code], [503, 'WAFER_ERR_ABI_PAUSE_WITHOUT_PENDING'])
     assert.match(failure(lines, 'closed')?.message ?? '', /returned pause from proxy_on_request_headers \(action 1\)/)
@@ -248,7 +170,6 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: a hostile allocator (returns 0, returns memory outside, loops, calls the host back) fails the request with a coded error, never a hang`, async (t) => {
-    const { logger, lines } = captureLogger('info')
     const cases: Array<[string, number, string | undefined, RegExp | undefined]> = [
       ['0', 503, 'WAFER_ERR_ABI_BAD_POINTER', /proxy_on_memory_allocate\(9\) for proxy_get_header_map_value returned 0/],
       ['o', 503, 'WAFER_ERR_ABI_BAD_POINTER', /returned 4294967040: \[4294967040, 4294967049\) is outside its 65536-byte memory/],
@@ -258,7 +179,8 @@ for (const [adapter, start] of adapters) {
     ]
     const filters: WaferDefinition['filters'] = {}
     for (const [c] of cases) filters[`alloc-${c}`] = { module: fixture('proxy-hostile-alloc'), config: c, limits: { fuel: 200_000 } }
-    const app = await run(t, { filters, routes: cases.map(([c]) => ({ path: `/alloc/${c}`, chain: [`alloc-${c}`] })), logger })
+    const app = await runApp(t, make, { filters, routes: cases.map(([c]) => ({ path: `/alloc/${c}`, chain: [`alloc-${c}`] })) })
+    const { lines } = app
     for (const [c, status, code, message] of cases) {
       const res = await fetch(`${app.url}/alloc/${c}`, { headers: { 'x-k': '123456789' } })
       assert.equal(res.status, status, `case ${c}`)
@@ -269,7 +191,6 @@ for (const [adapter, start] of adapters) {
   })
 
   test(`${adapter}: huge header maps: a count that cannot fit and maps over limits.maxOutputBytes are refused with WAFER_ERR_ABI_BAD_OUTPUT; a request's large map is handed over whole`, async (t) => {
-    const { logger, lines } = captureLogger('info')
     const cases: Array<[string, RegExp]> = [
       ['c', /proxy_set_header_map_pairs: malformed header map: a count of 2147483647 pairs does not fit in 8 bytes/],
       ['s', /proxy_set_header_map_pairs: a write of 8192 bytes exceeds limits\.maxOutputBytes \(4096\)/],
@@ -277,7 +198,8 @@ for (const [adapter, start] of adapters) {
     ]
     const filters: WaferDefinition['filters'] = {}
     for (const c of ['c', 's', 'l', 'g']) filters[`huge-${c}`] = { module: fixture('proxy-huge-map'), config: c, limits: { maxOutputBytes: 4096 } }
-    const app = await run(t, { filters, routes: ['c', 's', 'l', 'g'].map((c) => ({ path: `/huge/${c}`, chain: [`huge-${c}`] })), logger })
+    const app = await runApp(t, make, { filters, routes: ['c', 's', 'l', 'g'].map((c) => ({ path: `/huge/${c}`, chain: [`huge-${c}`] })) })
+    const { lines } = app
     for (const [c, message] of cases) {
       const res = await fetch(`${app.url}/huge/${c}`)
       assert.equal(res.status, 503, `case ${c}`)
