@@ -67,3 +67,24 @@ test('through the native ABI: kv keys reach the store prefixed with the filter\'
   }
   assert.deepEqual(keys, ['counter:hits', 'counter:hits', 'counter:hits'])
 })
+
+test('a kept key is checked against every byte: each length up to past the kept limit, any one byte changed', () => {
+  const { mem, put } = memoryWith()
+  const store = new FilterStore('f')
+  for (let len = 1; len <= 140; len++) {
+    const key = Array.from({ length: len }, (_, i) => String.fromCharCode(0x61 + ((i * 7 + len) % 26))).join('')
+    put(1000, key)
+    assert.equal(store.key(mem, 1000, len), `f:${key}`, `${len} bytes`)
+    assert.equal(store.key(mem, 1000, len), `f:${key}`, `${len} bytes, again`)
+    for (const i of new Set([0, len >> 1, len - 1])) {
+      const changed = `${key.slice(0, i)}#${key.slice(i + 1)}`
+      put(1000, changed)
+      assert.equal(store.key(mem, 1000, len), `f:${changed}`, `${len} bytes, byte ${i} changed`)
+      put(1000, key)
+      assert.equal(store.key(mem, 1000, len), `f:${key}`, `${len} bytes, byte ${i} back`)
+    }
+  }
+  // A non-ASCII byte in the last, partial word is still UTF-8.
+  const n = put(2000, 'abcdé')
+  assert.equal(store.key(mem, 2000, n), 'f:abcdé')
+})

@@ -91,3 +91,16 @@ test('headerName: after memory.grow (a new buffer) names are still read from the
   assert.equal(mem.headerName(3000, 12), 'x-other-name')
   assert.equal(mem.inBounds(65536 + 10, 12), true, 'the grown page is in bounds')
 })
+
+test('writeRecord writes status, length, value and ttl little-endian, also after memory.grow', () => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 2 })
+  const mem = new GuestMemory()
+  mem.attach(memory)
+  mem.writeRecord(64, -3, 7, 1.5, 60000)
+  let b = Buffer.from(memory.buffer)
+  assert.deepEqual([b.readInt32LE(64), b.readInt32LE(68), b.readDoubleLE(72), b.readDoubleLE(80)], [-3, 7, 1.5, 60000])
+  memory.grow(1)
+  mem.writeRecord(65536 + 8, 1, 0, 2 ** 53, -1)
+  b = Buffer.from(memory.buffer)
+  assert.deepEqual([b.readInt32LE(65544), b.readInt32LE(65548), b.readDoubleLE(65552), b.readDoubleLE(65560)], [1, 0, 2 ** 53, -1])
+})

@@ -1,4 +1,5 @@
 import { isToken } from '../http/field-syntax.js'
+import { BytesMemo } from './bytes-memo.js'
 
 /**
  * A guest's linear memory as the host glue of any ABI sees it: bounds checks, reads and writes
@@ -8,17 +9,12 @@ import { isToken } from '../http/field-syntax.js'
 export class GuestMemory {
   #memory: WebAssembly.Memory | undefined
   #view: Buffer = Buffer.alloc(0)
-  /** The same bytes, for reading four at a time (names are compared a word at a time). */
+  /** The same bytes, for reading four at a time (names and keys are compared a word at a time). */
   #words: DataView = new DataView(new ArrayBuffer(0))
-  /** The last header name read at each address (modulo NAME_SLOTS). */
-  readonly #names: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined)
+  /** The last header name read at each address (modulo NAME_SLOTS), with its bytes. */
+  readonly #names = new BytesMemo(NAME_SLOTS, 32)
   /** Names by a hash of their bytes, for guests that pass the same name from a new address each time. */
   readonly #byHash: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined)
-  /**
-   * The bytes each slot's name was read from, as the guest passed them (any case), in 32-bit
-   * words: RAW_WORDS per slot, then the last four bytes (a name of 4 to RAW_BYTES bytes).
-   */
-  readonly #raw = new Int32Array(NAME_SLOTS * RAW_STRIDE)
 
   attach (memory: WebAssembly.Memory): void {
     this.#memory = memory
@@ -33,6 +29,12 @@ export class GuestMemory {
       this.#words = new DataView(this.#memory.buffer)
     }
     return this.#view
+  }
+
+  /** The current memory as a DataView (for word reads); rebuilt after the memory grew. */
+  words (): DataView {
+    this.view()
+    return this.#words
   }
 
   byteLength (): number {
@@ -92,29 +94,29 @@ export class GuestMemory {
 
   /** A store result record (docs/abi.md section 4): status, length, value, ttl. */
   writeRecord (ptr: number, status: number, len: number, value: number, ttlMs: number): void {
-    const v = this.view()
+    const w = this.words()
     ptr >>>= 0
-    v.writeInt32LE(status, ptr)
-    v.writeInt32LE(len, ptr + 4)
-    v.writeDoubleLE(value, ptr + 8)
-    v.writeDoubleLE(ttlMs, ptr + 16)
+    w.setInt32(ptr, status, true)
+    w.setInt32(ptr + 4, len, true)
+    w.setFloat64(ptr + 8, value, true)
+    w.setFloat64(ptr + 16, ttlMs, true)
   }
 
   /**
    * The lower-cased header name at [ptr, ptr + len), or undefined if it is not an HTTP token.
    * Names repeat on every request, usually from the same static bytes of the guest, so the
-   * last name seen at each address is kept (checked against the bytes, which the guest may have
-   * changed: four bytes at a time for names of 4 to 32 bytes), and a name is decoded and checked
-   * once.
+   * last name seen at each address is kept with its bytes (checked against them, four at a
+   * time, since the guest may have changed them), and a name is decoded and checked once.
    */
   headerName (ptr: number, len: number): string | undefined {
     const v = this.#view
+    const words = this.#words
     ptr >>>= 0
     len >>>= 0
-    const slot = ptr & (NAME_SLOTS - 1)
-    const cached = this.#names[slot]
-    if (cached !== undefined && cached.length === len &&
-      (len >= 4 && len <= RAW_BYTES ? this.#sameRaw(slot, ptr, len) : sameLower(cached, v, ptr))) return cached
+    const names = this.#names
+    const slot = names.slot(ptr)
+    const cached = names.get(slot, words, ptr, len)
+    if (cached !== undefined) return cached
     // A guest whose names live on its heap (Proxy-Wasm SDKs) passes each from a new address:
     // find it by its bytes before decoding it again.
     let hash = len
@@ -122,7 +124,7 @@ export class GuestMemory {
     const hashSlot = hash & (NAME_SLOTS - 1)
     const known = this.#byHash[hashSlot]
     if (known !== undefined && known.length === len && sameLower(known, v, ptr)) {
-      this.#remember(slot, known, ptr, len)
+      names.set(slot, words, ptr, len, known)
       return known
     }
     let name = ''
@@ -130,38 +132,13 @@ export class GuestMemory {
     if (!isToken(name)) return undefined
     // Flattened (a property key), so lookups with it do not rebuild a cons string each time.
     name = internal(name)
-    this.#remember(slot, name, ptr, len)
+    names.set(slot, words, ptr, len, name)
     this.#byHash[hashSlot] = name
     return name
-  }
-
-  /** Keeps `name` as the slot's, with the bytes it was read from (when 4 to RAW_BYTES long). */
-  #remember (slot: number, name: string, ptr: number, len: number): void {
-    this.#names[slot] = name
-    if (len < 4 || len > RAW_BYTES) return
-    const words = this.#words
-    const raw = this.#raw
-    const base = slot * RAW_STRIDE
-    for (let k = 0, full = len >>> 2; k < full; k++) raw[base + k] = words.getInt32(ptr + 4 * k, true)
-    raw[base + RAW_WORDS] = words.getInt32(ptr + len - 4, true)
-  }
-
-  /** Whether [ptr, ptr + len) holds the bytes the slot's name was read from (len 4 to RAW_BYTES). */
-  #sameRaw (slot: number, ptr: number, len: number): boolean {
-    const words = this.#words
-    const raw = this.#raw
-    const base = slot * RAW_STRIDE
-    for (let k = 0, full = len >>> 2; k < full; k++) if (words.getInt32(ptr + 4 * k, true) !== raw[base + k]) return false
-    return (len & 3) === 0 || words.getInt32(ptr + len - 4, true) === raw[base + RAW_WORDS]
   }
 }
 
 const NAME_SLOTS = 256
-/** Names up to this long are compared with their cached bytes a word at a time. */
-const RAW_BYTES = 32
-const RAW_WORDS = RAW_BYTES / 4
-/** Words per slot: the name's full words, then its last four bytes. */
-const RAW_STRIDE = RAW_WORDS + 1
 
 function lower (c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c
