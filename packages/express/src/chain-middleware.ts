@@ -53,6 +53,11 @@ class ExpressExchange extends DrivenExchange {
     this.res = res
     this.next = next
   }
+
+  /** `req.ip` (Express applies its trust proxy setting), read only when a filter asks for the client's address. */
+  protected override clientAddress (): string {
+    return this.req.ip ?? this.req.socket?.remoteAddress ?? ''
+  }
 }
 
 /**
@@ -142,7 +147,7 @@ export function chainMiddleware (spec: ChainSpec, ctx: ChainContext): WaferHandl
     // Filters see the target in normal form or not at all (the rule is core's request-target.ts).
     const target = requestTarget(url)
     if (typeof target !== 'string') return sendError(res, target, hold.log)
-    const run = new ExpressExchange({ id: hold.id, method: req.method ?? 'GET', url, headers: req.headers, remoteAddress: req.ip ?? req.socket?.remoteAddress ?? '', log: hold.log, connection: req.socket },
+    const run = new ExpressExchange({ id: hold.id, method: req.method ?? 'GET', url, headers: req.headers, log: hold.log, connection: req.socket },
       chain, hold, req, res, next)
     // A normalised target reaches the routes after Wafer as a rewrite would (syncUrl).
     if (target !== url) {

@@ -37,6 +37,11 @@ class FastifyExchange extends DrivenExchange {
     this.reply = reply
     this.bodyless = bodyless
   }
+
+  /** `request.ip` (Fastify applies trustProxy), read only when a filter asks for the client's address. */
+  protected override clientAddress (): string {
+    return this.request.ip ?? ''
+  }
 }
 
 function noop (): void {}
@@ -184,7 +189,7 @@ export function chainHooks (spec: ChainSpec, wafer: Wafer, bodyLimit: number, re
       done(err as Error)
       return
     }
-    const run = new FastifyExchange({ id: String(request.id), method: request.method, url, headers: request.headers, remoteAddress: request.ip, log: request.log, connection: request.raw.socket },
+    const run = new FastifyExchange({ id: String(request.id), method: request.method, url, headers: request.headers, log: request.log, connection: request.raw.socket },
       chain, hold, request, reply, bodyless)
     ;(request as WithExchange)[kExchange] = run
     run.done = done as Done

@@ -13,7 +13,12 @@ export interface ExchangeInit {
   url: string
   /** Mutated in place by filters, so the route sees the filtered headers. Pass the framework's object. */
   headers: Headers
-  remoteAddress: string
+  /**
+   * The client's address as the framework reports it. Optional: an adapter whose framework
+   * computes it (a trusted proxy's X-Forwarded-For) leaves it out and overrides
+   * `Exchange#clientAddress`, so it is computed only when a filter asks.
+   */
+  remoteAddress?: string | undefined
   log: WaferLogger
   /**
    * The connection the request came on (pass the framework's socket): read only when a filter
@@ -58,7 +63,7 @@ export class Exchange {
   path: string
   query: string
   readonly headers: Headers
-  readonly remoteAddress: string
+  #remoteAddress: string | undefined
   readonly log: WaferLogger
   /** The request's connection, when the adapter gave it (ExchangeInit#connection). */
   readonly connection: ConnectionInfo | undefined
@@ -86,9 +91,19 @@ export class Exchange {
     this.path = q === -1 ? init.url : init.url.slice(0, q)
     this.query = q === -1 ? '' : init.url.slice(q + 1)
     this.headers = init.headers
-    this.remoteAddress = init.remoteAddress
+    this.#remoteAddress = init.remoteAddress
     this.log = init.log
     this.connection = init.connection
+  }
+
+  /** The client's address: as given, or read once from `clientAddress()` when a filter first asks. */
+  get remoteAddress (): string {
+    return (this.#remoteAddress ??= this.clientAddress())
+  }
+
+  /** The client's address when the adapter gave none: adapters read it from their framework ('' if unknown). */
+  protected clientAddress (): string {
+    return ''
   }
 
   /** The request target after filters: path plus `?query` when there is one. */
