@@ -19,7 +19,7 @@ export type { KvStore, CounterResult, SetOptions, IncrOptions, MaybePromise } fr
 export { MemoryStore, type MemoryStoreOptions } from './state/memory-store.js'
 export { MemorySharedData, casOf, SHARED_DATA_MAX_KEYS, type SharedData, type SharedDataEntry, type SharedDataSetResult, type SharedDataProvider } from './state/shared-data.js'
 export { ProxyMetrics, FilterMetrics, HISTOGRAM_BUCKETS, MAX_METRICS_PER_FILTER, type ProxyMetricType, type ProxyMetricSnapshot, type PromRegistryLike, type PromMetricObject, type PromCollector } from './abi/proxy-wasm/metrics.js'
-export { errorTable, WaferError, isWaferError, type WaferErrorCode } from './errors.js'
+export { errorTable, WaferError, isWaferError, type WaferErrorCode, type FiltersFailedError } from './errors.js'
 export { checkAbi, supportedAbis } from './abi/index.js'
 export { describeProxyWasm, type ProxyWasmDescription, type ProxyImportSupport } from './abi/proxy-wasm/describe-imports.js'
 export type { AbiDescriptor, FilterNeeds } from './abi/types.js'
