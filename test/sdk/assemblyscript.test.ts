@@ -86,6 +86,8 @@ test('ByteBuffer: decimals, a header read into it (grown past its capacity), UTF
   const res = await fastify.inject({ url: '/old/a?x=1', headers: { 'x-in': long } })
   const seen = res.json().headers
   assert.equal(seen['x-numbers'], '0,-42,9223372036854775807,-9223372036854775808')
+  const edges = [9, 10, 4294967295, 4294967296, 4294967297, -4294967295, -4294967296, 42949672950, 1000000000, 9999999999, 10000000000, 1000000000000000000n]
+  assert.equal(seen['x-number-edges'], edges.map((n) => `${String(n)} `).join(''))
   assert.equal(seen['x-read'], `<${long}> found absent`)
   assert.equal(seen['x-read-length'], String(long.length + 2))
   assert.equal(seen['x-equals'], '10')
