@@ -6,9 +6,10 @@
 //   cd benchmarks && taskset -c 1 node suite/profile.mjs wasm-example-chain [seconds]
 //
 // Prints a table of owners and the top functions by self time. The raw profile is left in
-// benchmarks/.profiles/ for Chrome DevTools.
+// benchmarks/.profiles/<scenario>/ for Chrome DevTools, with summary.json (µs per request by
+// function) for suite/profile-diff.mjs, which compares two scenarios function by function.
 import { spawn } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
@@ -92,3 +93,8 @@ console.log('\ntop functions by self time (share, µs per request):')
 for (const [k, { t, o }] of [...fns].sort((a, b) => b[1].t - a[1].t).slice(0, Number(process.env.TOP ?? 40))) {
   console.log(`${(100 * t / busy).toFixed(1).padStart(5)}% ${us(t).padStart(6)}  [${o}] ${k}`)
 }
+
+writeFileSync(join(dir, 'summary.json'), JSON.stringify({
+  scenario: name, reqPerSec: Math.round(r.requests.average), requests,
+  functions: Object.fromEntries([...fns].map(([k, { t, o }]) => [k, { us: t / requests, owner: o }]))
+}))

@@ -15,6 +15,20 @@ test('the whole body, strings and buffers alike', async () => {
   assert.deepEqual(await read(Readable.from([])), { body: Buffer.alloc(0) })
 })
 
+test('one chunk is the body as is; several are joined in order', async () => {
+  const one = Buffer.from('abc')
+  const single = await read(Readable.from([one]))
+  assert.ok('body' in single)
+  assert.equal(single.body, one, 'a single chunk is not copied')
+  const parts = [Buffer.from('a'), Buffer.from('bc'), Buffer.from('d')]
+  const joined = await read(Readable.from(parts))
+  assert.ok('body' in joined)
+  assert.deepEqual(joined.body, Buffer.from('abcd'))
+  assert.ok(parts.every((p) => p !== joined.body))
+  // A single string chunk is encoded once, as UTF-8.
+  assert.deepEqual(await read(Readable.from(['é'], { objectMode: false })), { body: Buffer.from('é') })
+})
+
 test('over the limit: the coded error, and the rest is drained rather than kept', async () => {
   const stream = new PassThrough()
   const result = read(stream)

@@ -52,7 +52,9 @@ export function readBody (stream: Readable, limit: number, options: ReadBodyOpti
     else chunks.push(buf)
   }
   const onEnd = (): void => {
-    const body = Buffer.concat(chunks, size)
+    // A body that came in one chunk (most under 64 KB do) is that chunk: the stream handed it
+    // over (Node.js copies request body chunks out of the socket's buffer), so it is not copied again.
+    const body = chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks, size)
     const state = (stream as unknown as { _readableState?: { autoDestroy?: boolean } })._readableState
     if (options.afterClose !== true || state?.autoDestroy === false) finish({ body })
     else {
