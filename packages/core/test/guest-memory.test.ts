@@ -104,3 +104,38 @@ test('writeRecord writes status, length, value and ttl little-endian, also after
   b = Buffer.from(memory.buffer)
   assert.deepEqual([b.readInt32LE(65544), b.readInt32LE(65548), b.readDoubleLE(65552), b.readDoubleLE(65560)], [1, 0, 2 ** 53, -1])
 })
+
+test('latin1 decodes every byte value 0x00-0xff like Buffer does, at every length up to 300', () => {
+  const all = Array.from({ length: 320 }, (_, i) => (i * 7) & 0xff)
+  const mem = memoryWith(all)
+  const reference = Buffer.from(all)
+  for (let len = 0; len <= 300; len++) {
+    assert.equal(mem.latin1(100 + 5, len), reference.toString('latin1', 5, 5 + len), `${len} bytes`)
+  }
+})
+
+test('writeLatin1: the loop (up to 24 characters) and the encoder (above) write the same bytes, only when they fit', () => {
+  const memory = new WebAssembly.Memory({ initial: 1 })
+  const bytes = new Uint8Array(memory.buffer)
+  const mem = new GuestMemory()
+  mem.attach(memory)
+  for (let n = 0; n <= 130; n++) {
+    // Characters 0x80-0xff included: one byte each, never UTF-8.
+    const s = Array.from({ length: n }, (_, i) => String.fromCharCode(0x20 + ((i * 53 + n) % 0xe0))).join('')
+    const expected = Buffer.from(s, 'latin1')
+    bytes.fill(0xee, 0, 400)
+    assert.equal(mem.writeLatin1(s, 100, n), n, `${n} chars, fits exactly`)
+    assert.deepEqual(Buffer.from(bytes.subarray(100, 100 + n)), expected, `${n} chars written`)
+    assert.ok(bytes.subarray(0, 100).every((b) => b === 0xee), `${n} chars: nothing before`)
+    assert.ok(bytes.subarray(100 + n, 400).every((b) => b === 0xee), `${n} chars: nothing after`)
+    if (n === 0) continue
+    bytes.fill(0xee, 0, 400)
+    assert.equal(mem.writeLatin1(s, 100, n - 1), n, `${n} chars, one too long: the full length`)
+    assert.ok(bytes.subarray(0, 400).every((b) => b === 0xee), `${n} chars, one too long: nothing written`)
+  }
+  const high = Array.from({ length: 128 }, (_, i) => String.fromCharCode(0x80 + i)).join('')
+  for (const n of [24, 25, 33, 128]) {
+    assert.equal(mem.writeLatin1(high.slice(0, n), 2000, n), n)
+    assert.deepEqual([...bytes.subarray(2000, 2000 + n)], Array.from({ length: n }, (_, i) => 0x80 + i), `0x80-0xff, ${n} chars`)
+  }
+})

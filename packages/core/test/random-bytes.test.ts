@@ -16,7 +16,7 @@ test('fillRandom: consecutive 16-byte fills differ, across several pool refills'
 })
 
 test('fillRandom: writes only [offset, offset + len), large requests included', () => {
-  for (const len of [1, 7, 100, 3000, 70_000]) {
+  for (const len of [1, 7, 16, 23, 24, 25, 26, 32, 100, 2048, 2049, 3000, 70_000]) {
     const buf = Buffer.alloc(len + 8, 0xee)
     fillRandom(buf, 4, len)
     assert.equal(buf[3], 0xee)
@@ -35,4 +35,34 @@ test('fillRandom: byte values are spread out (no stuck pool)', () => {
   }
   // 128,000 bytes: 500 expected per value; a fair source stays far inside [350, 650].
   for (const c of counts) assert.ok(c > 350 && c < 650, `a byte value came up ${c} times in 128,000`)
+})
+
+test('fillRandom: no byte handed out twice, for lengths on both sides of the copy loop (up to 24) and set', () => {
+  // Fills of 1..40 bytes, written one after the other into one stream of about 200 KB (many
+  // refills): a byte given twice shows as a repeated 12-byte run, which random bytes never make.
+  const stream = Buffer.alloc(200_000)
+  let at = 0
+  for (let i = 0; at + 40 <= stream.length; i++) {
+    const len = 1 + (i % 40)
+    fillRandom(stream, at, len)
+    at += len
+  }
+  const seen = new Set<string>()
+  for (let i = 0; i + 12 <= at; i++) seen.add(stream.toString('latin1', i, i + 12))
+  assert.equal(seen.size, at - 11, 'a 12-byte run repeated')
+})
+
+test('fillRandom: only [offset, offset + len) changes, at every length around the copy loop threshold', () => {
+  const buf = Buffer.alloc(256)
+  for (let len = 0; len <= 64; len++) {
+    for (const offset of [0, 1, 100, 256 - len]) {
+      buf.fill(0xee)
+      fillRandom(buf, offset, len)
+      for (let i = 0; i < buf.length; i++) {
+        if (i < offset || i >= offset + len) assert.equal(buf[i], 0xee, `${len} bytes at ${offset}: byte ${i} changed`)
+      }
+      // 16 random bytes all equal to 0xee: a chance of 2^-128.
+      if (len >= 16) assert.ok(buf.subarray(offset, offset + len).some((b) => b !== 0xee), `${len} bytes at ${offset}: not filled`)
+    }
+  }
 })
