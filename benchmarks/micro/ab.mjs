@@ -10,7 +10,8 @@
 // node_modules) in a temporary directory, then times each case with both. Cases: chain
 // (auth -> rewrite -> rate-limit), auth, rewrite, rate-limit (each alone, as a request with the
 // headers the suite sends), read-set (read-set.wat, one header read and one set, on a kept
-// Exchange) and lean (the Proxy-Wasm lean filter). ROUNDS (default 9) sets the rounds. Guests
+// Exchange), lean (the Proxy-Wasm lean filter), request-id (a new id, both phases) and
+// request-id-kept (the client's id kept and echoed). ROUNDS (default 9) sets the rounds. Guests
 // are this tree's build: to compare guests too, build them at both commits yourself.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, symlinkSync, copyFileSync } from 'node:fs'
@@ -51,7 +52,8 @@ const filters = () => ({
   rewrite: { module: example('rewrite'), config: { prefix: { from: '/api/', to: '/v2/' }, setHeaders: { 'x-gateway': 'wafer' } } },
   'rate-limit': { module: example('rate-limit'), config: { algorithm: 'fixed-window', limit: 1e9, windowMs: 60000, key: 'header:x-auth-subject' } },
   'read-set': { module: fixture('read-set') },
-  lean: { module: fixture('proxy-sdk-lean') }
+  lean: { module: fixture('proxy-sdk-lean') },
+  rid: { module: example('request-id') }
 })
 
 async function setup (core) {
@@ -78,7 +80,11 @@ async function setup (core) {
       // As in the chain: the subject auth would have set.
       'rate-limit': [run(wafer.compose(['rate-limit']), { 'x-auth-subject': 'bench' }), 1e5],
       'read-set': [() => readSet.request(kept), 5e5],
-      lean: [run(wafer.compose(['lean'])), 1e5]
+      lean: [run(wafer.compose(['lean'])), 1e5],
+      // Both phases: a new id (16 random bytes as a UUID) set on the request and echoed on the reply.
+      'request-id': [run(wafer.compose(['rid'])), 1e5],
+      // The client's id kept and echoed.
+      'request-id-kept': [run(wafer.compose(['rid']), { 'x-request-id': '0f8fad5b-d9cb-469f-a165-70867728950e' }), 1e5]
     }
   }
 }
