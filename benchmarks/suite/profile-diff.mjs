@@ -9,7 +9,7 @@
 //
 // Both profiles were taken under the profiler, at different moments of a shared machine: read
 // differences of a few tenths of a µs as noise, and the totals by owner before single lines.
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -19,7 +19,14 @@ if (a === undefined || b === undefined) {
   console.error('usage: node suite/profile-diff.mjs <scenario> <baseline scenario> (profile both first with suite/profile.mjs)')
   process.exit(2)
 }
-const read = (name) => JSON.parse(readFileSync(join(here, '..', '.profiles', name, 'summary.json'), 'utf8'))
+const read = (name) => {
+  const file = join(here, '..', '.profiles', name, 'summary.json')
+  if (!existsSync(file)) {
+    console.error(`no profile of ${name} (${file}): run \`taskset -c 1 node suite/profile.mjs ${name}\` first`)
+    process.exit(2)
+  }
+  return JSON.parse(readFileSync(file, 'utf8'))
+}
 const A = read(a)
 const B = read(b)
 const idle = (k) => k.startsWith('(idle)')
