@@ -79,12 +79,26 @@ export const scenarios = {
     f.get('/*', async () => reply)
     return f
   },
-  // The floor: the three route hooks Wafer adds (onRequest, preParsing, onSend), doing nothing.
+  // The floor of wasm-noop: the two route hooks Wafer adds to a GET route (onRequest, onSend),
+  // doing nothing. What any filter chain on this route costs before its first filter runs.
   'fastify-hooks': async () => {
     const f = app()
     f.get('/*', {
       onRequest: (req, reply, done) => done(),
-      preParsing: (req, reply, payload, done) => done(null, payload),
+      onSend: (req, reply, payload, done) => done(null, payload)
+    }, async () => reply)
+    return f
+  },
+  // The floor of wasm-example-chain: the same two hooks, and the reply carries the three headers
+  // the chain's rate-limit filter adds, put on it in onRequest as Wafer does. What the example
+  // chain would cost if its filters took no time at all.
+  'chain-floor': async () => {
+    const f = app()
+    f.get('/*', {
+      onRequest: (req, reply, done) => {
+        reply.headers({ 'ratelimit-limit': '1000000000', 'ratelimit-remaining': '999999999', 'ratelimit-reset': '60' })
+        done()
+      },
       onSend: (req, reply, payload, done) => done(null, payload)
     }, async () => reply)
     return f
